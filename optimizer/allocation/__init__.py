@@ -1,0 +1,1 @@
+"""Allocation engine: the canonical LP/MILP of SPEC §4."""
