@@ -17,6 +17,7 @@ class MujunError(Exception):
     """Base of all user-facing errors; ``exit_code`` is what the CLI returns."""
 
     exit_code = 2
+    column_label = "column"
 
     def __init__(self, message: str, *, file: str | Path | None = None, row: int | None = None,
                  column: str | None = None, rule: str | None = None):
@@ -35,7 +36,7 @@ class MujunError(Exception):
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:
-            parts.append(f"column {self.column!r}")
+            parts.append(f"{self.column_label} {self.column!r}")
         where = ", ".join(parts)
         text = f"{where}: {self.message}" if where else self.message
         if self.rule and self.rule not in self.message:
@@ -52,6 +53,8 @@ class InputError(MujunError):
 
 class ScenarioError(MujunError):
     """Bad scenario or model TOML: unknown key, wrong type, missing path."""
+
+    column_label = "key"
 
 
 class InfeasibleError(MujunError):
@@ -120,6 +123,8 @@ class ValidationErrors(InputError):
 
     def render(self) -> str:
         n = len(self.errors) + self.dropped
+        if n == 1:
+            return self.errors[0].render()
         lines = [f"{n} error(s) found:"]
         lines += [f"  {e.render()}" for e in self.errors]
         if self.dropped:

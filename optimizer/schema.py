@@ -17,6 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+# The largest Zhejiang zone in the 2018 catalogue is about 9,000 ha (135,000 mu); one
+# enterprise holding more than 100,000 mu (~67 km²) is a unit or typing error.
+PLAUSIBLE_MAX_LAND_MU = 100_000.0
+# 10^9 万元 = 10^13 CNY, larger than Zhejiang's GDP: a typing error in any money column.
+PLAUSIBLE_MAX_MONEY_WAN = 1e9
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -25,6 +32,8 @@ class Column:
     required: bool = False
     unique: bool = False
     min_value: float | None = None   # inclusive lower bound for numbers
+    positive: bool = False           # strictly > 0 (per-mu ratios need land)
+    max_value: float | None = None   # plausibility ceiling: larger is a typing error
     default: object = None
     unit: str = ""
     label_zh: str = ""
@@ -38,7 +47,7 @@ ENTERPRISE_COLUMNS: tuple[Column, ...] = (
     Column("sector", "str", ("行业代码",), default="", label_zh="行业代码"),
     Column("above_scale", "bool", ("是否规上",), default=True, label_zh="是否规上"),
     Column("land_mu", "float", ("用地面积(亩)", "用地面积（亩）"), required=True, min_value=0.0,
-           unit="mu", label_zh="用地面积"),
+           positive=True, max_value=PLAUSIBLE_MAX_LAND_MU, unit="mu", label_zh="用地面积"),
     Column("tax", "float", ("实缴税金(万元)", "实缴税金（万元）"), min_value=0.0, unit="万元",
            label_zh="实缴税金"),
     Column("value_added", "float", ("工业增加值(万元)", "工业增加值（万元）"), unit="万元",
@@ -68,7 +77,7 @@ PROJECT_COLUMNS: tuple[Column, ...] = (
     Column("name", "str", ("项目名称",), required=True, label_zh="项目名称"),
     Column("zone_id", "str", ("开发区代码",), required=True, label_zh="开发区代码"),
     Column("land_mu", "float", ("用地面积(亩)", "用地面积（亩）"), required=True, min_value=0.0,
-           unit="mu", label_zh="用地面积"),
+           positive=True, max_value=PLAUSIBLE_MAX_LAND_MU, unit="mu", label_zh="用地面积"),
     Column("investment", "float", ("投资额(万元)", "总投资(万元)", "固定资产投资(万元)"),
            required=True, min_value=0.0, unit="万元", label_zh="投资额"),
     Column("value_added", "float", ("工业增加值(万元)", "预计增加值(万元)"), required=True,

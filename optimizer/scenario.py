@@ -1,0 +1,440 @@
+"""Scenario files (SPEC §6): TOML → validated settings → concrete runs.
+
+A scenario names its inputs (paths relative to the scenario file), the model
+file, resources, caps, intensity target, tiers overrides, variants and a sweep.
+Unknown keys are errors with the nearest valid key suggested; a scenario may
+``extends = "other.toml"`` another one (cycles are errors). Runs are
+base + one per variant + one per sweep value (derived from the base).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from optimizer.errors import ErrorCollector, ScenarioError
+from optimizer.policy import RESOURCES
+
+PATH_KEYS = ("model", "enterprises", "zones", "projects", "protected", "features")
+Resource = Literal["land_mu", "energy_tce", "cod_t", "nh3n_t", "so2_t", "nox_t"]
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+\-]{0,63}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class ScenarioSection(Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    extends: str | None = None
+    model: str
+    enterprises: str
+    enterprises_sheet: str | None = None
+    enterprises_layer: str | None = None
+    zones: str | None = None
+    zones_layer: str | None = None
+    projects: str | None = None
+    protected: str | None = None
+    features: str | None = None
+    crs: str | None = None                      # for layers that carry no CRS
+    resources: list[Resource] = Field(min_length=1)
+    objective: Literal["value_added", "tax"] = "value_added"
+    method: Literal["lp", "milp", "rule"] = "lp"
+    solver: str = "default"
+    time_limit_s: float | None = Field(default=None, gt=0)
+    seed: int = 0
+    land_tax_yuan_per_m2: float = Field(default=0.0, ge=0)   # 城镇土地使用税, local rate
+
+    @model_validator(mode="after")
+    def _unique_resources(self):
+        if len(set(self.resources)) != len(self.resources):
+            raise ValueError("resources must not repeat")
+        return self
+
+
+class CapValue(Strict):
+    factor: float | None = Field(default=None, gt=0)
+    absolute: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if (self.factor is None) == (self.absolute is None):
+            raise ValueError("give exactly one of factor (× today's total) or absolute")
+        return self
+
+
+class GlobalCaps(Strict):
+    land_mu: CapValue | None = None
+    energy_tce: CapValue | None = None
+    cod_t: CapValue | None = None
+    nh3n_t: CapValue | None = None
+    so2_t: CapValue | None = None
+    nox_t: CapValue | None = None
+
+
+class ZoneCaps(GlobalCaps):
+    land_mu: CapValue | Literal["boundary"] | None = None
+
+
+class Caps(Strict):
+    global_: GlobalCaps = Field(default_factory=GlobalCaps, alias="global")
+    zone: ZoneCaps = Field(default_factory=ZoneCaps)
+
+
+class Intensity(Strict):
+    energy_per_value: CapValue | None = None     # θ in tce per 万元
+
+
+class QuotaTable(Strict):
+    default: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    land_mu: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    energy_tce: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    cod_t: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    nh3n_t: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    so2_t: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    nox_t: list[float] | None = Field(default=None, min_length=2, max_length=2)
+
+
+class EfficiencyTable(Strict):
+    land_mu: float | None = None
+    energy_tce: float | None = None
+    cod_t: float | None = None
+    nh3n_t: float | None = None
+    so2_t: float | None = None
+    nox_t: float | None = None
+
+
+class TierTable(Strict):
+    """Overrides of one grade's tier; the full check happens in the evaluation model."""
+
+    label: str | None = None
+    scale: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    quota: QuotaTable | None = None
+    efficiency: EfficiencyTable | None = None
+    weight: float | None = None
+    exit_allowed: bool | None = None
+    land_tax_relief: float | None = None
+    electricity_surcharge_yuan_per_kwh: float | None = None
+
+
+class Tiers(Strict):
+    A: TierTable | None = None
+    B: TierTable | None = None
+    C: TierTable | None = None
+    D: TierTable | None = None
+    U: TierTable | None = None
+
+
+class ProjectsSection(Strict):
+    investment_intensity_min: float | None = Field(default=None, ge=0)   # 万元/亩
+    fdi_weight: float = Field(default=1.2, ge=1.0)
+    weight: float = Field(default=1.0, ge=0)
+
+
+class BoundariesSection(Strict):
+    tolerance_m: float = Field(default=1.0, ge=0)
+    reserve_share: float = Field(default=0.0, ge=0, lt=1)
+
+
+class ConsolidationSection(Strict):
+    groups: list[list[str]] | None = None
+    touch_distance_m: float | None = Field(default=None, ge=0)
+
+
+class Variant(Strict):
+    name: str
+    description: str = ""
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class Sweep(Strict):
+    key: str
+    values: list[Any] = Field(min_length=1)
+
+
+class Scenario(Strict):
+    scenario: ScenarioSection
+    caps: Caps = Field(default_factory=Caps)
+    intensity: Intensity = Field(default_factory=Intensity)
+    tiers: Tiers = Field(default_factory=Tiers)
+    projects: ProjectsSection = Field(default_factory=ProjectsSection)
+    boundaries: BoundariesSection = Field(default_factory=BoundariesSection)
+    consolidation: ConsolidationSection | None = None
+    variants: list[Variant] = Field(default_factory=list)
+    sweep: Sweep | None = None
+
+
+# ---------------------------------------------------------------- key tree and suggestions
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found = []
+    for arg in typing.get_args(annotation):
+        found += _models_in(arg)
+    return found
+
+
+def key_tree(model: type[BaseModel]) -> dict[str, dict | None]:
+    """The valid keys of a schema as a nested dict (leaves are None)."""
+    tree: dict[str, dict | None] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        subs = _models_in(info.annotation)
+        tree[key] = key_tree(subs[0]) if subs and subs[0] is not Variant else None
+    return tree
+
+
+SCENARIO_TREE = key_tree(Scenario)
+
+
+def suggest(word: str, choices) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f"; did you mean `{match[0]}`?" if match else f"; valid keys: {', '.join(sorted(choices))}"
+
+
+def check_key_path(dotted: str, where: str, file: Path) -> None:
+    """A variant/sweep key must name a real setting (e.g. caps.global.energy_tce.factor)."""
+    node: dict | None = SCENARIO_TREE
+    walked = []
+    for part in dotted.split("."):
+        if node is None:
+            raise ScenarioError(f"{where}: key `{dotted}` goes below the setting "
+                                f"`{'.'.join(walked)}`", file=file, rule="known key")
+        if part not in node:
+            raise ScenarioError(f"{where}: unknown key `{dotted}` (no `{part}` under "
+                                f"`{'.'.join(walked) or 'top level'}`){suggest(part, node)}",
+                                file=file, rule="known key")
+        walked.append(part)
+        node = node[part]
+    if node is not None and dotted.split(".")[0] not in ("tiers", "consolidation"):
+        raise ScenarioError(f"{where}: key `{dotted}` is a table; name one of its settings "
+                            f"({', '.join(node)})", file=file, rule="known key")
+
+
+def _node_at(loc: tuple) -> dict | None:
+    node: dict | None = SCENARIO_TREE
+    for part in loc:
+        if isinstance(part, int) or node is None:
+            continue
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def render_validation_error(exc: ValidationError, file: Path, prefix: str = "") -> ScenarioError:
+    errors = ErrorCollector()
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in (
+            "literal['boundary']", "CapValue", "function-after"))))
+        key = ".".join(str(p) for p in loc)
+        if err["type"] == "extra_forbidden":
+            parent = _node_at(loc[:-1]) or {}
+            msg = f"unknown key `{key}`{suggest(str(loc[-1]), parent)}"
+        elif err["type"] == "missing":
+            msg = f"required key `{key}` is missing"
+        else:
+            given = err.get("input")
+            shown = f" (got {given!r})" if not isinstance(given, dict) else ""
+            msg = f"`{key}`: {err['msg']}{shown}" if key else err["msg"]
+        errors.add(ScenarioError(prefix + msg, file=file, column=key or None, rule="scenario schema"))
+    first = errors.errors[0]
+    if len(errors) == 1:
+        return first
+    from optimizer.errors import ValidationErrors
+
+    combined = ValidationErrors(errors.errors, errors.dropped)
+    return combined
+
+
+# ---------------------------------------------------------------- loading
+
+def _read_toml(path: Path) -> tuple[str, dict]:
+    if not path.exists():
+        raise ScenarioError("scenario file not found", file=path, rule="file exists")
+    if path.is_dir():
+        raise ScenarioError("scenario path is a directory, not a file", file=path, rule="is a file")
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", file=path, rule="TOML syntax") from None
+
+
+def _absolutise(raw: dict, folder: Path) -> dict:
+    section = raw.get("scenario")
+    if isinstance(section, dict):
+        for key in PATH_KEYS:
+            if isinstance(section.get(key), str):
+                section[key] = str((folder / section[key]).resolve())
+    return raw
+
+
+def _deep_merge(base: dict, top: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_raw(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list[Path]]:
+    """Raw scenario dict with inheritance resolved and paths made absolute."""
+    path = Path(path).resolve()
+    if path in chain:
+        cycle = " → ".join(p.name for p in (*chain, path))
+        raise ScenarioError(f"circular `extends`: {cycle}", file=chain[-1], rule="no cycles")
+    _, raw = _read_toml(path)
+    raw = _absolutise(raw, path.parent)
+    files = [path]
+    parent = raw.get("scenario", {}).get("extends") if isinstance(raw.get("scenario"), dict) else None
+    if isinstance(parent, str):
+        parent_raw, parent_files = load_raw(path.parent / parent, (*chain, path))
+        raw = _deep_merge(parent_raw, raw)
+        files += parent_files
+    return raw, files
+
+
+def validate_raw(raw: dict, file: Path, prefix: str = "") -> Scenario:
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise render_validation_error(exc, file, prefix) from None
+
+
+def check_paths(settings: Scenario, file: Path) -> None:
+    errors = ErrorCollector()
+    section = settings.scenario
+    for key in PATH_KEYS:
+        value = getattr(section, key)
+        if value is None:
+            continue
+        p = Path(value)
+        if not p.exists():
+            errors.add(ScenarioError(f"`scenario.{key}` file not found: {p}", file=file,
+                                     column=f"scenario.{key}", rule="file exists"))
+        elif p.is_dir() and p.suffix.lower() != ".gdb":
+            errors.add(ScenarioError(f"`scenario.{key}` is a directory, not a file: {p}",
+                                     file=file, column=f"scenario.{key}", rule="is a file"))
+    if section.zones is None and settings.caps.zone.land_mu == "boundary":
+        errors.add(ScenarioError("`caps.zone.land_mu = \"boundary\"` needs `scenario.zones`",
+                                 file=file, column="caps.zone.land_mu", rule="needs zones"))
+    if settings.consolidation is not None and section.zones is None:
+        errors.add(ScenarioError("`[consolidation]` needs `scenario.zones`", file=file,
+                                 column="consolidation", rule="needs zones"))
+    errors.raise_if_any()
+
+
+# ---------------------------------------------------------------- runs
+
+@dataclass
+class ScenarioRun:
+    """One concrete run: the base, a variant, or one sweep value."""
+
+    name: str
+    settings: Scenario
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ScenarioFile:
+    path: Path
+    text: str
+    files: list[Path]
+    base: Scenario
+    runs: list[ScenarioRun]
+
+    def run_named(self, name: str) -> ScenarioRun:
+        for run in self.runs:
+            if run.name == name:
+                return run
+        names = [r.name for r in self.runs]
+        raise ScenarioError(f"no variant named {name!r}{suggest(name, names)}", file=self.path,
+                            rule="known variant")
+
+
+def set_dotted(raw: dict, dotted: str, value: Any) -> None:
+    node = raw
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[parts[-1]] = value
+
+
+def _sweep_name(value: Any) -> str:
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return "sweep-" + re.sub(r"[^A-Za-z0-9_.=+\-]", "_", text)
+
+
+def load_scenario(path: str | Path) -> ScenarioFile:
+    """Parse, validate and expand a scenario file into its runs."""
+    path = Path(path)
+    text = _read_toml(path)[0]
+    raw, files = load_raw(path)
+    base = validate_raw(raw, path)
+    check_paths(base, path)
+    base_raw = copy.deepcopy(raw)
+    base_raw.pop("variants", None)
+    base_raw.pop("sweep", None)
+    runs = [ScenarioRun("base", validate_raw(base_raw, path))]
+    for i, variant in enumerate(base.variants):
+        where = f"variants[{i}] ({variant.name})"
+        if not RUN_NAME.match(variant.name) or variant.name == "base":
+            raise ScenarioError(f"{where}: variant name must be 1–64 letters, digits or _.=+- and "
+                                "not 'base'", file=path, column=f"variants[{i}].name",
+                                rule="variant name")
+        runs.append(_derive(base_raw, variant.name, variant.set, path, where))
+    if base.sweep is not None:
+        check_key_path(base.sweep.key, "sweep", path)
+        for value in base.sweep.values:
+            runs.append(_derive(base_raw, _sweep_name(value), {base.sweep.key: value}, path,
+                                f"sweep value {value!r}"))
+    names = [r.name for r in runs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ScenarioError(f"run names repeat: {', '.join(dupes)}", file=path, rule="unique names")
+    return ScenarioFile(path.resolve(), text, files, base, runs)
+
+
+def _derive(base_raw: dict, name: str, overrides: dict[str, Any], path: Path,
+            where: str) -> ScenarioRun:
+    raw = copy.deepcopy(base_raw)
+    for key, value in overrides.items():
+        check_key_path(key, where, path)
+        set_dotted(raw, key, value)
+    settings = validate_raw(raw, path, prefix=f"{where}: ")
+    return ScenarioRun(name, settings, dict(overrides))
+
+
+def resolve_cap(cap: CapValue | None):
+    from optimizer.policy import CapSpec
+
+    if cap is None:
+        return None
+    return CapSpec(factor=cap.factor, absolute=cap.absolute)
+
+
+def tier_overrides(settings: Scenario) -> dict[str, dict]:
+    """Raw override tables per grade, only the keys the scenario sets."""
+    out = {}
+    for grade in ("A", "B", "C", "D", "U"):
+        table = getattr(settings.tiers, grade)
+        if table is not None:
+            out[grade] = table.model_dump(exclude_none=True)
+    return out
+
+
+__all__ = ["Scenario", "ScenarioFile", "ScenarioRun", "load_scenario", "resolve_cap",
+           "tier_overrides", "check_key_path", "RESOURCES"]
