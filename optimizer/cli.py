@@ -1,0 +1,216 @@
+"""The ``mujun`` command line (SPEC §7): parse, call the steps, render errors.
+
+Exit codes: 0 ok, 1 infeasible (explained), 2 bad input or usage,
+3 solver failure or time limit. User errors print one clear message, never a
+traceback; ``--debug`` shows the traceback of an internal error.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from optimizer.errors import MujunError
+
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 4
+
+
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+scenario_arg = click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+out_option = click.option("-o", "--out", "out_dir", required=True,
+                          type=click.Path(file_okay=True, path_type=Path),
+                          help="Output folder (created atomically).")
+force_option = click.option("--force", is_flag=True, help="Replace an existing output folder.")
+quiet_option = click.option("--quiet", is_flag=True, help="No progress bar.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mujun")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def cli(ctx, debug):
+    """MuJun (亩均): grade enterprises by per-mu benefit and allocate land, energy and
+    emission quotas across development zones."""
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@scenario_arg
+def validate(scenario):
+    """Check the scenario and all its inputs; solve nothing, write nothing."""
+    from optimizer.pipeline import load_inputs, load_model, tiers_for, _stamp
+    from optimizer.scenario import load_scenario
+    from optimizer.solvers import get_solver
+
+    sf = load_scenario(scenario)
+    for run in sf.runs:
+        inputs = load_inputs(run.settings)
+        model = load_model(_stamp(run.settings.scenario.model))
+        tiers_for(run.settings, model)
+        if run.settings.scenario.solver != "default":
+            get_solver(run.settings.scenario.solver)
+    base = load_inputs(sf.base)
+    click.echo(f"OK: {sf.path.name}: {len(sf.runs)} run(s) "
+               f"({', '.join(r.name for r in sf.runs)}); {len(base.enterprises):,} enterprises"
+               + (f", {len(base.zones)} zones" if base.zones is not None else "")
+               + (f", {len(base.projects)} projects" if base.projects is not None else "")
+               + f"; encoding {base.enterprises.attrs.get('encoding', '?')}")
+
+
+@cli.command()
+@scenario_arg
+@out_option
+@force_option
+def grade(scenario, out_dir, force):
+    """Evaluation only: DIR/grades.csv (per-indicator value, benchmark, points, grade)."""
+    from optimizer.io.output import atomic_folder
+    from optimizer.pipeline import boundary_report, grade as grade_step, load_inputs, \
+        with_assigned_zones, write_grades
+    from optimizer.scenario import load_scenario
+
+    sf = load_scenario(scenario)
+    inputs = load_inputs(sf.base)
+    enterprises = with_assigned_zones(inputs.enterprises, boundary_report(sf.base, inputs))
+    _, grades, _ = grade_step(sf.base, enterprises)
+    with atomic_folder(out_dir, force=force) as tmp:
+        write_grades(grades, tmp)
+    shares = grades["grade"].value_counts(normalize=True).sort_index()
+    click.echo(f"graded {len(grades):,} enterprises: "
+               + ", ".join(f"{g} {v:.1%}" for g, v in shares.items())
+               + f" → {out_dir / 'grades.csv'}")
+
+
+@cli.command()
+@scenario_arg
+@out_option
+@click.option("--solver", default=None, help="Override the scenario's solver (backend:solver).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel runs (default: number of cores).")
+@click.option("--variant", "variants", multiple=True, help="Run only this variant (repeatable).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--write-model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also export the base run's exact model as .lp or .mps for audit.")
+@force_option
+@quiet_option
+def run(scenario, out_dir, solver, jobs, variants, executor, scheduler, write_model, force, quiet):
+    """Grade, check 四至 and allocate: one sub-folder per variant plus comparison and reports."""
+    from optimizer.errors import ScenarioError
+    from optimizer.pipeline import raise_if_infeasible
+    from optimizer.runner import run_scenario
+    from optimizer.scenario import load_scenario
+    from optimizer.solvers import get_solver
+
+    if executor == "dask" and not scheduler:
+        raise ScenarioError("--executor dask needs --scheduler tcp://HOST:PORT", rule="usage")
+    if write_model is not None and write_model.suffix.lower() not in (".lp", ".mps"):
+        raise ScenarioError("--write-model must end in .lp or .mps", file=write_model, rule="usage")
+    if solver:
+        get_solver(solver)
+    sf = load_scenario(scenario)
+    summaries = run_scenario(sf, out_dir, runs=list(variants) or None, solver=solver, n_jobs=jobs,
+                             executor=executor, scheduler=scheduler, quiet=quiet, force=force)
+    if write_model is not None:
+        _export_model(sf, summaries[0]["variant"], solver, write_model)
+    for s in summaries:
+        obj = f"{s['objective']:,.2f}" if s.get("objective") is not None else "-"
+        click.echo(f"{s['variant']}: {s['status']}, objective {obj} 万元 ({s['solver']})")
+    click.echo(f"report: {out_dir / 'report.html'} and {out_dir / 'report.xlsx'}")
+    raise_if_infeasible(summaries)
+
+
+def _export_model(sf, run_name, solver, path):
+    import tempfile
+
+    from optimizer.pipeline import run_variant
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run_variant(sf.run_named(run_name), Path(tmp), solver=solver, write_model=path)
+    click.echo(f"model written to {path}")
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@out_option
+@force_option
+def compare(run_dirs, out_dir, force):
+    """Compare finished runs (also across scenarios) into one comparison and report."""
+    from optimizer.io.output import atomic_folder
+    from optimizer.report import build_reports
+    from optimizer.runner import collect_runs
+
+    variant_dirs, manifest = collect_runs(run_dirs)
+    with atomic_folder(out_dir, force=force) as tmp:
+        build_reports(tmp, variant_dirs, manifest)
+    click.echo(f"compared {len(variant_dirs)} run(s): {', '.join(variant_dirs)} → "
+               f"{out_dir / 'report.html'}")
+
+
+@cli.command()
+@scenario_arg
+@out_option
+@force_option
+def boundaries(scenario, out_dir, force):
+    """四至 and approved-area checks only: boundaries.csv and boundary_violations.gpkg."""
+    from optimizer import geo
+    from optimizer.errors import ScenarioError
+    from optimizer.io.output import atomic_folder
+    from optimizer.pipeline import boundary_report, load_inputs
+    from optimizer.scenario import load_scenario
+
+    sf = load_scenario(scenario)
+    if sf.base.scenario.zones is None:
+        raise ScenarioError("`scenario.zones` is needed for boundary checks", file=sf.path,
+                            column="scenario.zones", rule="needs zones")
+    report = boundary_report(sf.base, load_inputs(sf.base))
+    with atomic_folder(out_dir, force=force) as tmp:
+        geo.write_boundaries(report, tmp)
+    n = len(report.violations)
+    click.echo(f"{len(report.table)} zones checked; {n} parcel(s) outside their approved "
+               f"boundary → {out_dir / 'boundaries.csv'}")
+    for w in report.warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+def main(argv=None) -> int:
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="mujun", standalone_mode=False)
+        return 0
+    except MujunError as exc:
+        click.echo(f"mujun: {exc.render()}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("mujun: interrupted; no output written", err=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("mujun: interrupted; no output written", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # an internal error: a bug, not a user error
+        if debug:
+            raise
+        click.echo(f"mujun: internal error ({type(exc).__name__}: {exc}); please report it, "
+                   "rerun with --debug for details", err=True)
+        return EXIT_INTERNAL
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,235 @@
+"""One run, end to end: read → validate → grade → 四至 checks → allocate → write.
+
+Each step is a plain function of frames and validated settings; the CLI and the
+runner only wire them. Inputs are cached per process by (path, size, mtime) so
+that variants of one scenario read their files once.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer.errors import InfeasibleError, ScenarioError, SolverError
+from optimizer.policy import AllocationConfig, ProjectPolicy
+from optimizer.scenario import Scenario, ScenarioRun, resolve_cap, tier_overrides
+from optimizer.validation import check_zone_ids, read_enterprises, read_projects
+
+GRADE_FLOAT_FORMAT = "%.6f"
+
+
+@dataclass
+class Inputs:
+    enterprises: pd.DataFrame
+    projects: pd.DataFrame | None = None
+    zones: object | None = None          # GeoDataFrame
+    protected: object | None = None
+    features: object | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _stamp(path: str | None):
+    if path is None:
+        return None
+    p = Path(path)
+    st = p.stat()
+    return (str(p), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _enterprises(stamp, sheet, layer, zone_optional):
+    return read_enterprises(Path(stamp[0]), sheet=sheet, layer=layer, zone_optional=zone_optional)
+
+
+@functools.lru_cache(maxsize=8)
+def _projects(stamp):
+    return read_projects(Path(stamp[0]))
+
+
+@functools.lru_cache(maxsize=16)
+def _layer(stamp, what, layer, crs):
+    from optimizer import geo
+
+    return geo.read_layer(Path(stamp[0]), layer=layer, crs=crs, what=what)
+
+
+@functools.lru_cache(maxsize=8)
+def _zones(stamp, layer, crs):
+    from optimizer import geo
+
+    gdf = geo.read_layer(Path(stamp[0]), layer=layer, crs=crs, what="zones")
+    return geo.validate_zones(gdf, Path(stamp[0]))
+
+
+@functools.lru_cache(maxsize=8)
+def load_model(stamp):
+    from optimizer.evaluation import load_model as load
+
+    return load(Path(stamp[0]))
+
+
+def load_inputs(settings: Scenario) -> Inputs:
+    """Read and validate every input a run names (cached)."""
+    s = settings.scenario
+    zones = _zones(_stamp(s.zones), s.zones_layer, s.crs) if s.zones else None
+    enterprises = _enterprises(_stamp(s.enterprises), s.enterprises_sheet, s.enterprises_layer,
+                               zones is not None)
+    projects = _projects(_stamp(s.projects)) if s.projects else None
+    protected = _layer(_stamp(s.protected), "protected", None, s.crs) if s.protected else None
+    features = _layer(_stamp(s.features), "features", None, s.crs) if s.features else None
+    if zones is not None:
+        known = zones["zone_id"].astype(str)
+        check_zone_ids(enterprises, known, Path(s.enterprises), Path(s.zones))
+        if projects is not None:
+            check_zone_ids(projects, known, Path(s.projects), Path(s.zones))
+    elif (enterprises["zone_id"] == "").any():
+        row = int(enterprises.loc[enterprises["zone_id"] == "", "source_row"].iloc[0])
+        raise ScenarioError("zone_id is empty and no zones layer is given to find it",
+                            file=s.enterprises, row=row, rule="zone_id required")
+    return Inputs(enterprises, projects, zones, protected, features)
+
+
+def tiers_for(settings: Scenario, model) -> dict:
+    """The model's tiers with the scenario's [tiers.X] overrides applied."""
+    from optimizer.evaluation import merge_tier
+
+    tiers = dict(model.tiers)
+    for grade, raw in tier_overrides(settings).items():
+        if grade not in tiers:
+            raise ScenarioError(f"[tiers.{grade}] overrides a grade the model does not define",
+                                column=f"tiers.{grade}", rule="known grade")
+        tiers[grade] = merge_tier(tiers[grade], raw, f"scenario [tiers.{grade}]")
+    return tiers
+
+
+def boundary_report(settings: Scenario, inputs: Inputs):
+    """四至 and approved-area checks (SPEC §5); None without a zones layer."""
+    if inputs.zones is None:
+        return None
+    from optimizer import geo
+
+    parcels = inputs.enterprises if hasattr(inputs.enterprises, "geometry") else None
+    cons = settings.consolidation
+    spec = geo.ConsolidationSpec(groups=cons.groups, touch_distance_m=cons.touch_distance_m) \
+        if cons is not None else None
+    return geo.check_boundaries(inputs.zones, parcels, inputs.protected, inputs.features,
+                                tolerance_m=settings.boundaries.tolerance_m,
+                                reserve_share=settings.boundaries.reserve_share,
+                                consolidation=spec)
+
+
+def with_assigned_zones(enterprises: pd.DataFrame, report) -> pd.DataFrame:
+    """Parcels without a zone_id get the zone their geometry lies in."""
+    if report is None or report.assigned_zones is None or len(report.assigned_zones) == 0:
+        return enterprises
+    found = report.assigned_zones.set_index("id")["zone_id"]
+    out = enterprises.copy()
+    missing = out["zone_id"] == ""
+    out.loc[missing, "zone_id"] = out.loc[missing, "id"].map(found).fillna("").astype(str)
+    still = out["zone_id"] == ""
+    if still.any():
+        row = int(out.loc[still, "source_row"].iloc[0])
+        raise ScenarioError(f"{int(still.sum())} enterprise(s) have no zone_id and their parcel "
+                            "lies in no zone", file=enterprises.attrs.get("source"), row=row,
+                            column="zone_id", rule="zone_id required")
+    return out
+
+
+def grade(settings: Scenario, enterprises: pd.DataFrame):
+    """Grades table (sorted by id) and the enterprises with final grade and score."""
+    from optimizer.evaluation import grade_enterprises
+
+    model = load_model(_stamp(settings.scenario.model))
+    grades = grade_enterprises(enterprises, model)
+    merged = enterprises.drop(columns=["grade"]).merge(
+        grades[["id", "grade", "score"]], on="id", how="left", validate="one_to_one")
+    return model, grades, merged
+
+
+def allocation_config(settings: Scenario, tiers: dict, report, solver: str | None) -> AllocationConfig:
+    from optimizer.solvers import DEFAULT_SOLVER
+
+    s = settings.scenario
+    caps = settings.caps
+    zone_caps = {r: resolve_cap(getattr(caps.zone, r)) for r in s.resources
+                 if getattr(caps.zone, r) not in (None, "boundary")}
+    land_boundary = caps.zone.land_mu == "boundary"
+    name = solver or s.solver
+    return AllocationConfig(
+        resources=tuple(s.resources), tiers=tiers, objective=s.objective, method=s.method,
+        solver=DEFAULT_SOLVER if name == "default" else name,
+        global_caps={r: resolve_cap(getattr(caps.global_, r)) for r in s.resources
+                     if getattr(caps.global_, r) is not None},
+        zone_caps=zone_caps,
+        zone_land_caps_mu=dict(report.land_caps_mu) if (land_boundary and report) else None,
+        land_groups=dict(report.land_groups) if (land_boundary and report and report.land_groups)
+        else None,
+        intensity=resolve_cap(settings.intensity.energy_per_value),
+        projects=ProjectPolicy(settings.projects.investment_intensity_min,
+                               settings.projects.fdi_weight, settings.projects.weight),
+        time_limit_s=s.time_limit_s, land_tax_yuan_per_m2=s.land_tax_yuan_per_m2)
+
+
+def write_grades(grades: pd.DataFrame, folder: Path) -> None:
+    grades.to_csv(folder / "grades.csv", index=False, float_format=GRADE_FLOAT_FORMAT,
+                  lineterminator="\n")
+
+
+def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
+                write_model: Path | None = None) -> dict:
+    """Execute one run into ``folder``; returns its summary (status, objective, timings)."""
+    from optimizer.allocation import allocate
+    from optimizer.io.results import write_results
+
+    settings = run.settings
+    t0 = time.perf_counter()
+    inputs = load_inputs(settings)
+    report = boundary_report(settings, inputs)
+    enterprises = with_assigned_zones(inputs.enterprises, report)
+    t_read = time.perf_counter()
+    model, grades, graded = grade(settings, enterprises)
+    tiers = tiers_for(settings, model)
+    t_grade = time.perf_counter()
+    config = allocation_config(settings, tiers, report, solver)
+    result = allocate(pd.DataFrame(graded.drop(columns="geometry", errors="ignore")), config,
+                      inputs.projects)
+    t_alloc = time.perf_counter()
+    if result.status in ("time_limit", "error"):
+        raise SolverError(f"run {run.name!r}: solver {result.solver} stopped with status "
+                          f"{result.status}" + (f"; best bound {result.best_bound:,.2f}" if
+                                                getattr(result, "best_bound", None) is not None
+                                                else "") + "; " + "; ".join(result.diagnosis),
+                          status=result.status)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_results(result, folder, tiers=tiers, variant=run.name)
+    write_grades(grades, folder)
+    if report is not None:
+        from optimizer import geo
+
+        geo.write_boundaries(report, folder)
+    if write_model is not None and result.model is not None:
+        from optimizer.solvers.export import write_model as export
+
+        export(result.model, write_model)
+    timings = {"read_s": t_read - t0, "grade_s": t_grade - t_read, "allocate_s": t_alloc - t_grade,
+               "write_s": time.perf_counter() - t_alloc, **{f"allocation.{k}": v for k, v in
+                                                              result.timings.items()}}
+    return {"variant": run.name, "status": result.status, "objective": result.objective,
+            "diagnosis": list(result.diagnosis), "timings": timings, "solver": result.solver}
+
+
+def raise_if_infeasible(summaries: list[dict]) -> None:
+    bad = [s for s in summaries if s["status"] == "infeasible"]
+    if bad:
+        lines = [f"{s['variant']}: {d}" for s in bad for d in s["diagnosis"]]
+        names = ", ".join(s["variant"] for s in bad)
+        raise InfeasibleError(f"infeasible run(s): {names} (results and diagnosis written)",
+                              diagnosis=lines)
+
+
+__all__ = ["Inputs", "load_inputs", "run_variant", "grade", "boundary_report", "tiers_for",
+           "allocation_config", "raise_if_infeasible"]
