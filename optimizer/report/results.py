@@ -1,0 +1,118 @@
+"""Read finished variant folders (SPEC §8) back for reporting.
+
+The report never solves: it reads what the run wrote. Text columns stay text
+(an enterprise called "NA" or "-2" is a name, not a missing value or a number);
+other columns become numbers where every non-empty cell parses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer.errors import InputError
+from optimizer.policy import RESOURCES
+
+TEXT_COLUMNS = {"id", "name", "zone_id", "grade", "binding", "reason", "resource", "unit",
+                "group", "label", "violations", "sizhi", "eligible", "above_scale",
+                "exit_allowed", "county", "sector"}
+TABLES = ("allocation", "projects", "zones", "grades", "tiers", "boundaries")
+
+
+@dataclass
+class VariantResult:
+    """One variant folder: summary.json plus whichever CSVs exist (empty frames otherwise)."""
+
+    name: str
+    path: Path
+    summary: dict
+    allocation: pd.DataFrame
+    projects: pd.DataFrame
+    zones: pd.DataFrame
+    grades: pd.DataFrame
+    tiers: pd.DataFrame
+    boundaries: pd.DataFrame
+
+    @property
+    def resources(self) -> list[str]:
+        """Resources the scenario chose, in the canonical order."""
+        cols = set(self.allocation.columns)
+        return [r for r in RESOURCES if f"{r}_before" in cols and f"{r}_after" in cols]
+
+    @property
+    def kpis(self) -> dict:
+        return dict(self.summary.get("kpis") or {})
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A result CSV with text kept as text; empty frame when the file is absent."""
+    if not path.exists():
+        return pd.DataFrame()
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read result table: {exc}", file=path,
+                         rule="result CSV as written by mujun run") from exc
+    return pd.DataFrame({col: _typed(col, raw[col]) for col in raw.columns})
+
+
+def _typed(col: str, values: pd.Series) -> pd.Series:
+    if col in TEXT_COLUMNS:
+        return values
+    numbers = pd.to_numeric(values.where(values != "", None), errors="coerce")
+    parsed_all = not (numbers.isna() & (values != "")).any()
+    return numbers.astype("float64") if parsed_all else values
+
+
+def read_summary(path: Path) -> dict:
+    file = path / "summary.json"
+    if not file.exists():
+        raise InputError("variant folder has no summary.json (not a finished run?)", file=file,
+                         rule="each variant folder holds summary.json")
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"summary.json is not valid JSON: {exc}", file=file) from exc
+
+
+def load_variant(name: str, path: Path) -> VariantResult:
+    path = Path(path)
+    tables = {t: read_table(path / f"{t}.csv") for t in TABLES}
+    result = VariantResult(name=name, path=path, summary=read_summary(path), **tables)
+    if "id" in result.allocation.columns:
+        result.allocation = result.allocation.sort_values("id", kind="mergesort",
+                                                          ignore_index=True)
+    return result
+
+
+def load_run(variant_dirs: dict[str, Path]) -> list[VariantResult]:
+    """All variants, in the given order (base first by convention)."""
+    return [load_variant(name, Path(path)) for name, path in variant_dirs.items()]
+
+
+def run_resources(results: list[VariantResult]) -> list[str]:
+    """Union of resources over variants, canonical order."""
+    present = {r for res in results for r in res.resources}
+    return [r for r in RESOURCES if r in present]
+
+
+def first_table(results: list[VariantResult], table: str) -> pd.DataFrame:
+    """The first variant's non-empty table (grades, boundaries: the same for all variants)."""
+    for res in results:
+        frame = getattr(res, table)
+        if not frame.empty:
+            return frame
+    return pd.DataFrame()
+
+
+def stacked(results: list[VariantResult], table: str) -> pd.DataFrame:
+    """One long frame of a table over variants, with a leading ``variant`` column."""
+    frames = [getattr(res, table).assign(variant=res.name) for res in results
+              if not getattr(res, table).empty]
+    if not frames:
+        return pd.DataFrame()
+    long = pd.concat(frames, ignore_index=True)
+    return long[["variant"] + [c for c in long.columns if c != "variant"]]

@@ -1,0 +1,91 @@
+"""Hostile text (SPEC §8, issue 7): input text must never become a formula or markup.
+
+Enterprise and zone names come from planners' spreadsheets and may begin with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return. Excel, LibreOffice and
+WPS read such a cell (or a CSV field) as a formula — ``=HYPERLINK(...)`` turns a
+name into a live link (CSV/formula injection, OWASP). We prefix those texts with
+an apostrophe, the spreadsheet convention for "this is text", and write them as
+strings. For HTML every input text is escaped, and ``/`` is written as an entity
+so that not even a URL-looking name leaves an ``http://`` in the offline report.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PATTERN = r"^[=+\-@\t\r]"
+
+
+def neutralise_formula(text: str) -> str:
+    """``'=1+1`` for ``=1+1``; other text unchanged (idempotent)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def neutralise_series(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`neutralise_formula` for a text column (NaN kept)."""
+    text = values.astype("str")
+    risky = text.str.match(_FORMULA_PATTERN, na=False)
+    return values.where(~risky, "'" + text)
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text column neutralised (numbers untouched)."""
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = neutralise_series(out[col])
+    return out
+
+
+def _is_text(values: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(values) or values.dtype == object
+
+
+def html_text(value) -> Markup:
+    """Escape any value for HTML text or attributes; ``/`` becomes ``&#47;``."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(str(escape(str(value))).replace("/", "&#47;"))
+
+
+def jinja_finalize(value):
+    """Jinja ``finalize`` hook: every ``{{ }}`` output goes through :func:`html_text`."""
+    if value is None:
+        return ""
+    return html_text(value)
+
+
+# Characters that could close a <script> element, open a comment, or break a JS
+# string literal when JSON is embedded in HTML; JSON parsers accept these escapes.
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "/": "\\/",
+                 "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(data) -> Markup:
+    """JSON for ``<script type="application/json">``: no ``</script>`` breakout, no NaN."""
+    text = json.dumps(_json_clean(data), ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":"))
+    for char, escaped in _JSON_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return Markup(text)
+
+
+def _json_clean(data):
+    """NaN/inf → null, numpy scalars → Python (json cannot encode either)."""
+    if isinstance(data, dict):
+        return {str(k): _json_clean(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_json_clean(v) for v in data]
+    if isinstance(data, (np.integer,)):
+        return int(data)
+    if isinstance(data, (float, np.floating)):
+        return float(data) if math.isfinite(data) else None
+    if isinstance(data, np.bool_):
+        return bool(data)
+    return data

@@ -1,0 +1,267 @@
+"""report.xlsx (SPEC §8): sheets summary, comparison, zones, enterprises, grades, tiers, manifest.
+
+Written with XlsxWriter in ``constant_memory`` mode (rows streamed to disk, so a
+50k-enterprise run stays fast and small in memory) and with
+``strings_to_formulas``/``strings_to_urls`` off: every text is a string cell, and
+formula-like text is also neutralised with a leading apostrophe (SPEC §8).
+
+Layout choices (documented for planners):
+- enterprises: one row per enterprise (sorted by id), *wide*: identity, grade,
+  score and today's use once, then one block per variant (scale, quotas after,
+  change %, value after, binding reason); row 1 names the variant of each block.
+- zones and tiers: long, with a leading ``variant`` column (autofilter on it).
+- grades: the evaluation of the first variant (grading does not depend on the variant).
+- summary: KPIs (rows) × variants (columns), diagnoses, candidate projects and the
+  四至 / approved-area findings (boundaries.csv).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+from optimizer.errors import OutputError
+from optimizer.report.labels import header
+from optimizer.report.results import (VariantResult, first_table, load_run, run_resources,
+                                      stacked)
+from optimizer.report.safety import neutralise_formula, neutralise_frame
+
+SHEETS = ("summary", "comparison", "zones", "enterprises", "grades", "tiers", "manifest")
+WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False,
+                    "strings_to_numbers": False, "strings_to_urls": False,
+                    "nan_inf_to_errors": False}
+
+
+def number_format(col: str) -> str:
+    """Excel number format from the column's meaning (unit family)."""
+    if col.endswith("_pct"):
+        return "0.0"
+    if col.startswith(("count_", "projects_")) or col == "rank_in_group":
+        return "0"
+    if col == "shadow_price":
+        return "#,##0.0000"
+    if "_per_value" in col or col.startswith("gini_") or col.endswith(("_quota_lo", "_quota_hi",
+                                                                        "_efficiency")):
+        return "0.0000"
+    if col in ("scale", "scale_lo", "scale_hi", "weight", "land_tax_relief", "admitted_share",
+               "electricity_surcharge_yuan_per_kwh"):
+        return "0.000"
+    return "#,##0.00"
+
+
+class _Book:
+    """Workbook plus cached formats."""
+
+    def __init__(self, path: Path):
+        self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+        self.head = self.wb.add_format({"bold": True, "text_wrap": True, "valign": "top",
+                                        "bg_color": "#DDE7F0", "border": 1})
+        self.title = self.wb.add_format({"bold": True, "font_size": 14})
+        self.bold = self.wb.add_format({"bold": True})
+        self.text = self.wb.add_format({"num_format": "@"})
+        self._num = {}
+
+    def num(self, fmt: str):
+        if fmt not in self._num:
+            self._num[fmt] = self.wb.add_format({"num_format": fmt})
+        return self._num[fmt]
+
+
+def write_table(book: _Book, ws, frame: pd.DataFrame, row: int, keys: list[str] | None = None,
+                filter_and_freeze: bool = True, freeze_cols: int = 1) -> int:
+    """Header (bilingual) + rows from ``row``; returns the next free row.
+
+    ``keys`` are the logical column names (for labels/formats) when the frame's own
+    column labels are not plain strings.
+    """
+    keys = keys or [str(c) for c in frame.columns]
+    safe = neutralise_frame(frame)
+    ws.set_row(row, 45)
+    for j, key in enumerate(keys):
+        ws.write_string(row, j, header(key), book.head)
+    columns = [_cells(safe.iloc[:, j]) for j in range(safe.shape[1])]
+    texts = [_is_text(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    cells = [(j, ws.write_string if text else ws.write_number,
+              book.text if text else book.num(number_format(keys[j])))
+             for j, text in enumerate(texts)]
+    for i, values in enumerate(zip(*columns)):
+        r = row + 1 + i
+        for j, write, fmt in cells:
+            if values[j] is not None:
+                write(r, j, values[j], fmt)
+    if filter_and_freeze:
+        ws.freeze_panes(row + 1, min(freeze_cols, len(keys)))
+        ws.autofilter(row, 0, row + len(frame), max(len(keys) - 1, 0))
+    return row + 1 + len(frame)
+
+
+def _is_text(values: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+
+
+def _cells(values: pd.Series) -> list:
+    """Python values for XlsxWriter: str for text, float for numbers, None for blanks."""
+    if _is_text(values):
+        return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                else str(v) for v in values.tolist()]
+    floats = values.astype("float64").to_numpy()
+    return [None if not np.isfinite(v) else v for v in floats.tolist()]
+
+
+def _widths(ws, keys: list[str], first: int = 0) -> None:
+    for j, key in enumerate(keys):
+        wide = key in ("name", "binding", "reason", "sizhi", "violations", "value")
+        ws.set_column(first + j, first + j, 28 if wide else 14)
+
+
+def _summary_sheet(book: _Book, results: list[VariantResult], comparison: pd.DataFrame,
+                   manifest: dict) -> None:
+    ws = book.wb.add_worksheet("summary")
+    ws.set_column(0, 0, 46)
+    ws.set_column(1, max(len(results), 1), 18)
+    scenario = str(manifest.get("scenario", manifest.get("name", "")))
+    ws.write_string(0, 0, neutralise_formula(f"MuJun 亩均 report — 方案对比 scenario: {scenario}"),
+                    book.title)
+    kpi = comparison.set_index("variant").T.reset_index(names="key")
+    kpi.columns = ["key"] + [str(c) for c in kpi.columns[1:]]
+    ws.set_row(2, 30)
+    ws.write_string(2, 0, "指标 / KPI", book.head)
+    for j, variant in enumerate(kpi.columns[1:], start=1):
+        ws.write_string(2, j, neutralise_formula(variant), book.head)
+    for i, (key, *values) in enumerate(kpi.itertuples(index=False), start=3):
+        ws.write_string(i, 0, header(key))
+        for j, value in enumerate(values, start=1):
+            _write_value(book, ws, i, j, value, number_format(key))
+    ws.freeze_panes(3, 1)
+    ws.autofilter(2, 0, 2 + len(kpi), len(kpi.columns) - 1)
+    row = 4 + len(kpi)
+    row = _diagnoses(book, ws, results, row)
+    for title, frame in (("候选项目 / candidate projects", stacked(results, "projects")),
+                         ("四至与核准面积核查 / boundary (四至) and approved-area findings",
+                          first_table(results, "boundaries"))):
+        if not frame.empty:
+            ws.write_string(row, 0, title, book.bold)
+            row = write_table(book, ws, frame, row + 1, filter_and_freeze=False) + 1
+
+
+def _write_value(book: _Book, ws, row: int, col: int, value, fmt: str) -> None:
+    if value is None or value is pd.NA:
+        return
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if np.isfinite(float(value)):
+            ws.write_number(row, col, float(value), book.num(fmt))
+        return
+    ws.write_string(row, col, neutralise_formula(str(value)))
+
+
+def _diagnoses(book: _Book, ws, results: list[VariantResult], row: int) -> int:
+    lines = [(res.name, str(d)) for res in results for d in res.summary.get("diagnosis") or []]
+    if not lines:
+        return row
+    ws.write_string(row, 0, "不可行诊断 / infeasibility diagnosis", book.bold)
+    for i, (variant, text) in enumerate(lines, start=row + 1):
+        ws.write_string(i, 0, neutralise_formula(variant))
+        ws.write_string(i, 1, neutralise_formula(text))
+    return row + len(lines) + 2
+
+
+def enterprise_wide(results: list[VariantResult]) -> tuple[pd.DataFrame, list[str], list]:
+    """(frame with positional columns, logical keys, [(variant, first_col, last_col)])."""
+    resources = run_resources(results)
+    allocs = [res.allocation for res in results if "id" in res.allocation.columns]
+    if not allocs:
+        return pd.DataFrame(), [], []
+    ident_cols = ["id", "name", "zone_id", "grade", "score"] + \
+        [f"{r}_before" for r in resources] + ["value_before"]
+    ident = pd.concat([a[[c for c in ident_cols if c in a.columns]] for a in allocs])
+    ident = ident.drop_duplicates("id", keep="first").sort_values("id", kind="mergesort")
+    ids = ident["id"].to_numpy()
+    columns, keys, groups = [ident[c].reset_index(drop=True) for c in ident.columns], \
+        list(ident.columns), []
+    grade0 = ident.set_index("id")["grade"] if "grade" in ident.columns else None
+    for res in results:
+        if "id" not in res.allocation.columns:
+            continue
+        alloc = res.allocation.drop_duplicates("id").set_index("id").reindex(ids)
+        cols = _variant_columns(alloc, resources, grade0)
+        groups.append((res.name, len(keys), len(keys) + len(cols) - 1))
+        columns += [alloc[c].reset_index(drop=True) for c in cols]
+        keys += cols
+    frame = pd.concat(columns, axis=1, ignore_index=True)
+    return frame, keys, groups
+
+
+def _variant_columns(alloc: pd.DataFrame, resources: list[str], grade0) -> list[str]:
+    cols = ["scale"] + [f"{r}_after" for r in resources] + \
+        [f"{r}_change_pct" for r in resources] + ["value_after", "binding"]
+    if grade0 is not None and "grade" in alloc.columns and \
+            not alloc["grade"].fillna("").equals(grade0.reindex(alloc.index).fillna("")):
+        cols = ["grade"] + cols
+    return [c for c in cols if c in alloc.columns]
+
+
+def _enterprise_sheet(book: _Book, results: list[VariantResult]) -> None:
+    ws = book.wb.add_worksheet("enterprises")
+    frame, keys, groups = enterprise_wide(results)
+    if frame.empty:
+        ws.write_string(0, 0, "no allocation.csv in any variant / 无配置结果")
+        return
+    _widths(ws, keys)
+    ws.write_string(0, 0, "方案 / variant →", book.bold)
+    for variant, first, last in groups:
+        label = neutralise_formula(f"方案 variant: {variant}")
+        if last > first:
+            ws.merge_range(0, first, 0, last, label, book.head)
+        else:
+            ws.write_string(0, first, label, book.head)
+    write_table(book, ws, frame, 1, keys=keys, freeze_cols=2)
+
+
+def _long_sheet(book: _Book, name: str, frame: pd.DataFrame, freeze_cols: int = 1) -> None:
+    ws = book.wb.add_worksheet(name)
+    if frame.empty:
+        ws.write_string(0, 0, f"no {name} table in the run / 无数据")
+        return
+    _widths(ws, [str(c) for c in frame.columns])
+    write_table(book, ws, frame, 0, freeze_cols=freeze_cols)
+
+
+def flatten_manifest(manifest: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested manifest → sorted (dotted key, text value) rows."""
+    rows = []
+    for key in sorted(manifest, key=str):
+        value, name = manifest[key], f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows += flatten_manifest(value, name + ".")
+        elif isinstance(value, (list, tuple)):
+            rows.append((name, ", ".join(str(v) for v in value)))
+        else:
+            rows.append((name, "" if value is None else str(value)))
+    return rows
+
+
+def render_xlsx(out_path: Path, results: list[VariantResult], manifest: dict,
+                comparison: pd.DataFrame) -> None:
+    """All seven sheets from loaded results (see module docstring for layouts)."""
+    book = _Book(Path(out_path))
+    _summary_sheet(book, results, comparison, manifest)
+    _long_sheet(book, "comparison", comparison)
+    _long_sheet(book, "zones", stacked(results, "zones"), freeze_cols=2)
+    _enterprise_sheet(book, results)
+    _long_sheet(book, "grades", first_table(results, "grades"))
+    _long_sheet(book, "tiers", stacked(results, "tiers"), freeze_cols=2)
+    _long_sheet(book, "manifest", pd.DataFrame(flatten_manifest(manifest),
+                                               columns=["key", "value"]))
+    try:
+        book.wb.close()
+    except OSError as exc:
+        raise OutputError(f"cannot write report.xlsx: {exc}", file=out_path) from exc
+
+
+def write_xlsx(out_path: Path, variant_dirs: dict[str, Path], manifest: dict,
+               comparison: pd.DataFrame) -> None:
+    """report.xlsx for finished variant folders (base first)."""
+    render_xlsx(Path(out_path), load_run(variant_dirs), manifest, comparison)
