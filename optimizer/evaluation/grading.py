@@ -1,0 +1,206 @@
+"""Grades A/B/C/D/U from scores (亩均效益综合评价分类), vectorised over all firms.
+
+Order of the rules, each explained in ``reason``:
+
+1. Indicator set: firms below ``small_land_mu`` use ``[indicators.small]`` when
+   the model has one (临海 < 3 亩); otherwise 规上 use ``above_scale`` and 规下
+   use ``below_scale`` (or ``above_scale`` when the model has no 规下 set).
+2. Grading group = (county | zone | sector | all) × indicator set: 规上 and 规下
+   are never ranked against each other.
+3. Ungraded "U": land below ``min_land_mu`` (or no land), or no indicator data
+   at all. U firms are scored for information but neither set benchmarks nor
+   take a rank; their tier is ``[tiers.U]`` (by default the ``ungraded_like`` tier).
+4. Base grade. Quantile rule: scores are rounded to ``score_decimals`` and
+   ranked in the group with ``rank(method="min", ascending=False)``, so
+   ``better = rank − 1`` counts strictly better scores. With cumulative shares
+   S_A, S_A+S_B, S_A+S_B+S_C and n ranked firms, the cut counts are
+   round-half-up(S · n); a firm is A if better < cut_A, else B if better < cut_B,
+   else C if better < cut_C, else D. Equal scores share ``better`` and so
+   always share a grade; a tie that straddles a cut goes to the better grade
+   (the group can then hold slightly more A than the share). One firm alone:
+   cut_A = round(0.2) = 0, cut_B = round(0.75) = 1 → B. Threshold rule:
+   A if score ≥ t_A, B if ≥ t_B, C if ≥ t_C, else D.
+5. One-vote veto (一票否决): a firm with a non-empty ``veto`` cannot be better
+   than ``veto_best_grade`` (default C; a U firm handled like B becomes C too).
+6. New firms (``new_firm`` true) are not put in D (→ C) unless vetoed.
+7. A planner-fixed ``grade`` (A, B, C, D or U) wins over everything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import ErrorCollector, InputError
+from optimizer.evaluation.model_file import EvaluationModel, GradingRule
+from optimizer.evaluation.scoring import score_set
+from optimizer.policy import GRADES, UNGRADED
+
+ALL_GRADES = GRADES + (UNGRADED,)
+GRADE_ORDER = {g: i for i, g in enumerate(GRADES)}   # lower = better
+STRING = np.dtypes.StringDType()
+
+
+def grade_enterprises(enterprises: pd.DataFrame, model: EvaluationModel) -> pd.DataFrame:
+    """Score and grade every enterprise; one row per firm, sorted by id.
+
+    Columns: id, zone_id, group, above_scale, ``<key>_value``,
+    ``<key>_benchmark``, ``<key>_points`` per indicator key, score,
+    rank_in_group (nullable Int64), grade, reason.
+    """
+    rule = model.grading
+    frame = enterprises.reset_index(drop=True)
+    n = len(frame)
+    fixed = _fixed_grades(frame)
+    land = frame["land_mu"].to_numpy(dtype="float64", na_value=np.nan)
+    no_land = ~(land > 0)
+    below_min = ~no_land & (land < rule.min_land_mu)
+    graded = ~(no_land | below_min)
+    set_names = assign_sets(frame, model)
+    labels = _group_labels(frame, rule, set_names)
+    codes, uniques = pd.factorize(labels, sort=True)
+    keys = model.indicator_keys
+    columns = {f"{k}_{part}": np.full(n, np.nan) for k in keys for part in ("value", "benchmark", "points")}
+    score = np.full(n, np.nan)
+    reason = np.full(n, "", dtype=STRING)
+    for set_name, indicators in model.indicator_sets.items():
+        in_set = set_names == set_name
+        if not in_set.any():
+            continue
+        result = score_set(frame, indicators, in_set, graded, codes, len(uniques))
+        score = np.where(in_set, result.score, score)
+        for key, item in result.items.items():
+            for part in ("value", "benchmark", "points"):
+                columns[f"{key}_{part}"] = np.where(in_set, getattr(item, part), columns[f"{key}_{part}"])
+            for mask, text in item.notes:
+                reason = add_reason(reason, mask & graded, text)
+    no_data = graded & np.isnan(score)
+    rankable = graded & ~no_data
+    rounded = np.round(score, rule.score_decimals)
+    rank, better, count = _ranks(rounded, codes, rankable, len(uniques))
+    grade = np.where(rankable, base_grades(rounded, better, count, rule), UNGRADED).astype(STRING)
+    reason = add_reason(reason, no_land, "no land in use: ungraded")
+    reason = add_reason(reason, below_min, f"below {rule.min_land_mu:g} mu: ungraded")
+    reason = add_reason(reason, no_data, "no indicator data: ungraded")
+    grade, reason = _apply_veto(frame, grade, reason, rule)
+    grade, reason = _protect_new_firms(frame, grade, reason, rule)
+    has_fixed = fixed != ""
+    reason = add_reason(reason, has_fixed & (fixed != grade),
+                        np.strings.add("fixed by planner (computed ", np.strings.add(grade, ")")))
+    reason = add_reason(reason, has_fixed & (fixed == grade), "fixed by planner")
+    grade = np.where(has_fixed, fixed, grade)
+    out = pd.DataFrame({
+        "id": frame["id"].astype("str"),
+        "zone_id": frame["zone_id"].astype("str"),
+        "group": pd.Series(labels, dtype="str"),
+        "above_scale": _bool_column(frame, "above_scale", True),
+        **columns,
+        "score": score,
+        "rank_in_group": pd.array(np.where(rankable, rank, 0), dtype="Int64"),
+        "grade": pd.Series(grade.astype(object), dtype="str"),
+        "reason": pd.Series(reason.astype(object), dtype="str"),
+    })
+    out.loc[~rankable, "rank_in_group"] = pd.NA
+    return out.sort_values("id", kind="mergesort").reset_index(drop=True)
+
+
+def assign_sets(frame: pd.DataFrame, model: EvaluationModel) -> np.ndarray:
+    """Indicator set name per row (规上 / 规下 / small-firm set)."""
+    above = _bool_column(frame, "above_scale", True)
+    below_set = "below_scale" if "below_scale" in model.indicator_sets else "above_scale"
+    names = np.where(above, "above_scale", below_set).astype(object)
+    small_mu = model.grading.small_land_mu
+    if "small" in model.indicator_sets and small_mu is not None:
+        land = frame["land_mu"].to_numpy(dtype="float64", na_value=np.nan)
+        names = np.where(land < small_mu, "small", names)
+    return names
+
+
+def base_grades(score: np.ndarray, better: np.ndarray, count: np.ndarray,
+                rule: GradingRule) -> np.ndarray:
+    """A/B/C/D by the quantile or threshold rule (module docstring, rule 4)."""
+    if rule.method == "threshold":
+        t = dict(rule.thresholds)
+        return np.select([score >= t["A"], score >= t["B"], score >= t["C"]], ["A", "B", "C"], "D")
+    cumulative = np.cumsum([share for _, share in rule.shares])[:3]
+    # round-half-up of S·n; the inner round() removes float noise such as 0.75·2 = 1.4999…
+    cuts = [np.floor(np.round(c * count, 9) + 0.5) for c in cumulative]
+    return np.select([better < cuts[0], better < cuts[1], better < cuts[2]], ["A", "B", "C"], "D")
+
+
+def add_reason(reason: np.ndarray, mask: np.ndarray, text) -> np.ndarray:
+    """Append ``text`` (a string or per-row strings) to ``reason`` where ``mask``, '; '-separated."""
+    if not mask.any():
+        return reason
+    text = np.asarray(text, dtype=STRING)
+    joined = np.where(reason == "", text, np.strings.add(np.strings.add(reason, "; "), text))
+    return np.where(mask, joined, reason).astype(STRING)
+
+
+def _ranks(score, codes, rankable, n_groups):
+    """Competition rank (1 = best), strictly-better count and group size per row."""
+    rank = np.zeros(len(score))
+    if rankable.any():
+        ranked = pd.Series(score[rankable]).groupby(codes[rankable]).rank(
+            method="min", ascending=False)
+        rank[rankable] = ranked.to_numpy()
+    count = np.bincount(codes[rankable], minlength=n_groups)[codes]
+    return rank.astype(np.int64), rank - 1, count
+
+
+def _group_labels(frame: pd.DataFrame, rule: GradingRule, set_names: np.ndarray) -> np.ndarray:
+    column = rule.group_column
+    if column is None or column not in frame.columns:
+        base = np.full(len(frame), "all", dtype=object)
+    else:
+        base = frame[column].astype("str").fillna("").to_numpy(dtype=object)
+    return (pd.Series(base, dtype="str") + "/" + pd.Series(set_names, dtype="str")).to_numpy(dtype=object)
+
+
+def _apply_veto(frame, grade, reason, rule: GradingRule):
+    veto = _str_column(frame, "veto")
+    vetoed = veto != ""
+    best = GRADE_ORDER[rule.veto_best_grade]
+    # U counts as the grade it is handled like (usually B), so a vetoed U firm becomes C too.
+    handled = np.where(grade == UNGRADED, rule.ungraded_like, grade)
+    order = np.select([handled == g for g in GRADES], list(range(len(GRADES))), len(GRADES))
+    lowered = vetoed & (order < best)
+    text = np.strings.add("veto: ", veto.astype(STRING))
+    changed = np.strings.add(text, np.strings.add(np.strings.add(" (", grade), f" → {rule.veto_best_grade})"))
+    reason = add_reason(reason, lowered, changed)
+    reason = add_reason(reason, vetoed & ~lowered, text)
+    return np.where(lowered, rule.veto_best_grade, grade).astype(STRING), reason
+
+
+def _protect_new_firms(frame, grade, reason, rule: GradingRule):
+    if not rule.protect_new_firms:
+        return grade, reason
+    protect = _bool_column(frame, "new_firm", False) & (grade == "D") & (_str_column(frame, "veto") == "")
+    reason = add_reason(reason, protect, "new firm: protected from D")
+    return np.where(protect, "C", grade).astype(STRING), reason
+
+
+def _fixed_grades(frame: pd.DataFrame) -> np.ndarray:
+    """Planner-fixed grades, upper-cased; anything but A/B/C/D/U is an input error."""
+    fixed = np.strings.upper(_str_column(frame, "grade").astype(STRING))
+    bad = (fixed != "") & ~np.isin(fixed.astype(object), ALL_GRADES)
+    if bad.any():
+        errors = ErrorCollector()
+        rows = frame["source_row"].to_numpy() if "source_row" in frame.columns else np.arange(len(frame)) + 2
+        for row, value in zip(rows[bad], fixed[bad].astype(object)):   # error rows only
+            errors.add(InputError(f"grade '{value}' is not one of A, B, C, D, U", row=int(row),
+                                  column="grade", rule="planner-fixed grade"))
+        errors.raise_if_any()
+    return fixed
+
+
+def _str_column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), "", dtype=STRING)
+    return frame[column].astype("str").fillna("").str.strip().to_numpy(dtype=object).astype(STRING)
+
+
+def _bool_column(frame: pd.DataFrame, column: str, default: bool) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), default)
+    return frame[column].fillna(default).astype(bool).to_numpy()
