@@ -77,9 +77,12 @@ def map_headers(frame: pd.DataFrame, columns: tuple[Column, ...], path: Path,
 
 def _report(errors: ErrorCollector, mask: np.ndarray, rows: np.ndarray, path: Path, header: str,
             message: str, rule: str, values: pd.Series | None = None) -> None:
-    for pos in np.flatnonzero(mask)[: errors.limit]:
+    positions = np.flatnonzero(mask)
+    room = max(errors.limit - len(errors.errors), 0)
+    for pos in positions[:room]:
         text = message if values is None else f"{message}: {values.iloc[pos]!r}"
         errors.add(InputError(text, file=path, row=int(rows[pos]), column=header, rule=rule))
+    errors.dropped += max(len(positions) - room, 0)
 
 
 def coerce_column(raw: pd.Series, col: Column, header: str, rows: np.ndarray, path: Path,
