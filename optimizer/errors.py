@@ -106,11 +106,13 @@ class ErrorCollector:
         return len(self.errors) + self.dropped
 
     def raise_if_any(self) -> None:
+        if len(self.errors) == 1 and not self.dropped:
+            raise self.errors[0]
         if self.errors:
             raise ValidationErrors(self.errors, dropped=self.dropped)
 
 
-class ValidationErrors(InputError):
+class ValidationErrors(MujunError):
     """Several input errors reported together."""
 
     def __init__(self, errors: list[MujunError], dropped: int = 0):

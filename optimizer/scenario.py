@@ -216,9 +216,6 @@ def check_key_path(dotted: str, where: str, file: Path) -> None:
                                 file=file, rule="known key")
         walked.append(part)
         node = node[part]
-    if node is not None and dotted.split(".")[0] not in ("tiers", "consolidation"):
-        raise ScenarioError(f"{where}: key `{dotted}` is a table; name one of its settings "
-                            f"({', '.join(node)})", file=file, rule="known key")
 
 
 def _node_at(loc: tuple) -> dict | None:
