@@ -78,29 +78,33 @@ def parse_raw(model_cls: type[StrictTable], raw: dict, *, where: str = "",
 
 
 def _error_lines(model_cls, exc: ValidationError, where: str, prefix: tuple[str, ...]) -> list[str]:
-    lines: list[str] = []
-    seen: set[tuple[str, ...]] = set()
+    by_path: dict[tuple[str, ...], list[dict]] = {}
+    fields: dict[tuple[str, ...], list[str]] = {}
     for err in exc.errors():
         path, parent_fields = _walk(model_cls, err["loc"])
-        if path in seen:           # a union reports once per member: say it once
-            continue
-        seen.add(path)
+        by_path.setdefault(path, []).append(err)      # a union reports once per member
+        fields[path] = parent_fields
+    unknown, other = [], []
+    for path, errs in by_path.items():
         key = path[-1] if path else ""
         table = table_name(prefix + path[:-1], where)
-        if err["type"] == "extra_forbidden":
-            lines.append(f"unknown key '{key}' in {table}{suggest(key, parent_fields)}")
-        elif err["type"] == "missing":
-            lines.append(f"missing key '{key}' in {table}")
+        kind = errs[0]["type"]
+        if kind == "extra_forbidden":
+            unknown.append(f"unknown key '{key}' in {table}{suggest(key, fields[path])}")
+        elif kind == "missing":
+            other.append(f"missing key '{key}' in {table}")
         else:
-            lines.append(f"wrong value for '{key}' in {table}: {_explain(err)} "
-                         f"(got {err['input']!r})")
-    return lines
+            expected = " or ".join(dict.fromkeys(_explain(e) for e in errs)).replace(
+                " or expected ", " or ")
+            other.append(f"wrong value for '{key}' in {table}: {expected} "
+                         f"(got {errs[0]['input']!r})")
+    return unknown + other     # a misspelt key first: the "missing" line is its consequence
 
 
 def _explain(err: dict) -> str:
     if err["type"] in ("float_type", "int_type", "bool_type", "string_type", "dict_type",
                        "list_type", "model_type", "literal_error"):
-        return err["msg"].replace("Input should be", "expected")
+        return err["msg"].replace("Input should be ", "expected ")
     return err["msg"]
 
 
