@@ -1,0 +1,95 @@
+"""Write one variant's result files (SPEC §8) into a folder, deterministically.
+
+allocation.csv, projects.csv, zones.csv, tiers.csv and summary.json. CSVs are
+UTF-8 with "\\n" line endings, sorted, floats as "%.6f", empty cells for
+missing values, no timestamps; timings appear only in summary.json. Text that
+comes from inputs and would start a spreadsheet formula (=, +, -, @) is
+prefixed with an apostrophe.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from optimizer.policy import RESOURCES, Tier
+
+FLOAT_FORMAT = "%.6f"
+TEXT_COLUMNS = ("id", "name", "zone_id", "grade", "reason", "binding", "label")
+TIER_GRADES = ("A", "B", "C", "D", "U")
+
+
+def neutralise(values: pd.Series) -> pd.Series:
+    """Prefix cells a spreadsheet would read as a formula."""
+    text = values.astype(str)
+    risky = text.str.match(r"^[=+\-@]")
+    return text.where(~risky, "'" + text)
+
+
+def _csv(frame: pd.DataFrame, path: Path, sort_by: list[str]) -> None:
+    out = frame.copy()
+    if len(out) and sort_by:
+        out = out.sort_values(sort_by, kind="mergesort")
+    for col in TEXT_COLUMNS:
+        if col in out and len(out):
+            out[col] = neutralise(out[col])
+    for col in out.columns:
+        if out[col].dtype == bool:
+            out[col] = out[col].map({True: "true", False: "false"})
+    out.to_csv(path, index=False, float_format=FLOAT_FORMAT, na_rep="", lineterminator="\n",
+               encoding="utf-8")
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def tiers_frame(tiers: dict[str, Tier], resources=RESOURCES) -> pd.DataFrame:
+    rows = []
+    for grade in TIER_GRADES:
+        tier = tiers.get(grade)
+        if tier is None:
+            continue
+        row = {"grade": grade, "label": tier.label, "scale_lo": tier.scale[0],
+               "scale_hi": tier.scale[1]}
+        for res in resources:
+            lo, hi = tier.quota_bounds(res)
+            row[f"{res}_quota_lo"] = lo
+            row[f"{res}_quota_hi"] = hi if math.isfinite(hi) else np.nan
+            row[f"{res}_efficiency"] = tier.efficiency_for(res)
+        row.update(weight=tier.weight, exit_allowed=bool(tier.exit_allowed),
+                   land_tax_relief=tier.land_tax_relief,
+                   electricity_surcharge_yuan_per_kwh=tier.electricity_surcharge_yuan_per_kwh)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_results(result, folder: Path, *, tiers: dict[str, Tier], variant: str) -> None:
+    """Write ``result`` (an ``AllocationResult``) into ``folder`` (created if needed)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _csv(result.allocation, folder / "allocation.csv", ["id"])
+    _csv(result.projects, folder / "projects.csv", ["id"])
+    _csv(result.zones, folder / "zones.csv", [])          # built sorted: resource, zone
+    resources = [c[: -len("_before")] for c in result.allocation.columns
+                 if c.endswith("_before") and c != "value_before"]
+    _csv(tiers_frame(tiers, resources or RESOURCES), folder / "tiers.csv", [])
+    summary = {"status": result.status, "objective": result.objective, "kpis": result.kpis,
+               "solver": result.solver, "method": result.method, "variant": variant,
+               "timings": result.timings, "diagnosis": list(result.diagnosis),
+               "shadow_price_convention": result.shadow_price_convention}
+    text = json.dumps(_json_safe(summary), ensure_ascii=False, indent=2, sort_keys=False)
+    (folder / "summary.json").write_text(text + "\n", encoding="utf-8", newline="\n")
