@@ -54,9 +54,9 @@ def land_caps_mu(approved_mu: np.ndarray, boundary_mu: np.ndarray, protected_mu:
 
 def consolidation_groups(zones: np.ndarray, zone_ids: np.ndarray,
                          spec: ConsolidationSpec | None) -> np.ndarray | None:
-    """Group label per zone (connected components; -1-free), or None without consolidation.
+    """Group label 0..k-1 per zone, or None without consolidation.
 
-    Labels are renumbered so that group 0 holds the smallest zone_id, etc.
+    Zones come sorted by zone_id; group 0 holds the smallest zone_id, etc.
     """
     if spec is None or (not spec.groups and spec.touch_distance_m is None):
         return None
@@ -75,12 +75,8 @@ def consolidation_groups(zones: np.ndarray, zone_ids: np.ndarray,
         rows.append(a)
         cols.append(b)
     labels = _components(n, np.concatenate(rows), np.concatenate(cols))
-    # renumber by first appearance in zone order (zones come sorted by zone_id)
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(first, kind="mergesort")
-    remap = np.empty(order.size, dtype=np.intp)
-    remap[order] = np.arange(order.size)
-    return remap[labels]
+    # a label is the group's smallest zone index, so ranks follow zone_id order
+    return np.unique(labels, return_inverse=True)[1]
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
