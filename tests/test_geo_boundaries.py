@@ -218,3 +218,11 @@ def test_outputs_are_deterministic(tmp_path):
     assert [p.name for p in first] == ["boundaries.csv", "boundary_violations.gpkg"]
     clean = check_boundaries(load_zones(tmp_path), load_parcels(tmp_path, [INSIDE]))
     assert [p.name for p in write_boundaries(clean, tmp_path / "three")] == ["boundaries.csv"]
+
+
+def test_zone_names_cannot_become_spreadsheet_formulas(tmp_path):
+    zones = load_zones(tmp_path)
+    zones.loc[0, "name"] = '=HYPERLINK("http://x","y")'
+    write_boundaries(check_boundaries(zones), tmp_path / "out")
+    line = (tmp_path / "out/boundaries.csv").read_text(encoding="utf-8").splitlines()[1]
+    assert line.startswith("A,\"'=HYPERLINK(")

@@ -55,3 +55,9 @@ def test_errors_are_collected_with_spreadsheet_rows(tmp_path):
     assert (5, "geometry", "non-empty Polygon/MultiPolygon") in found
     assert all(e.file == str(path) for e in err.value.errors)
     assert len(err.value.errors) == 5
+
+
+def test_empty_zones_layer_is_an_error(tmp_path):
+    path = zones_file(tmp_path, {"zone_id": [], "approved_area_ha": []}, [])
+    with pytest.raises(InputError, match="no zone"):
+        validate_zones(read_layer(path), path)

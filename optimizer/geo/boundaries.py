@@ -21,6 +21,7 @@ from optimizer.geo.caps import (ConsolidationSpec, consolidation_groups, group_k
                                 land_caps_mu, protected_inside_mu)
 from optimizer.geo.parcels import check_parcels
 from optimizer.geo.sizhi import DEFAULT_SEARCH_M, describe_sizhi
+from optimizer.io.results import neutralise
 from optimizer.units import MU_PER_HA
 
 TABLE_COLUMNS = ["zone_id", "name", "approved_area_mu", "boundary_area_mu", "occupied_mu",
@@ -212,13 +213,21 @@ def _occupancy_warnings(table):
 
 
 def write_boundaries(report: BoundaryReport, folder) -> list[Path]:
-    """Write boundaries.csv (sorted by zone_id) and boundary_violations.gpkg (if any)."""
+    """Write boundaries.csv and, when any parcel violates, boundary_violations.gpkg.
+
+    The CSV is sorted by zone_id, UTF-8, "\\n" line ends, floats "%.4f" (mu to
+    0.07 m²), text that a spreadsheet would read as a formula prefixed with
+    an apostrophe: byte-identical on reruns. Returns the paths written.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     table = report.table.sort_values("zone_id", kind="mergesort")
     cols = TABLE_COLUMNS + (["group"] if "group" in table.columns else [])
+    table = table[cols].copy()
+    for col in ("zone_id", "name", "sizhi"):   # input text must not become a formula
+        table[col] = neutralise(table[col].astype(str))
     csv = folder / "boundaries.csv"
-    table[cols].to_csv(csv, index=False, float_format="%.4f", lineterminator="\n",
+    table.to_csv(csv, index=False, float_format="%.4f", lineterminator="\n",
                        encoding="utf-8")
     written = [csv]
     if len(report.violations):

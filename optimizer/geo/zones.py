@@ -53,6 +53,8 @@ def validate_zones(gdf: gpd.GeoDataFrame, path) -> gpd.GeoDataFrame:
     (飞地 parts of one zone come as one MultiPolygon). All problems are raised
     together as ``ValidationErrors`` with file/row/column/rule.
     """
+    if len(gdf) == 0:
+        raise InputError("zones layer holds no zone", file=path, rule="at least one zone")
     gdf = _rename_aliases(gdf)
     missing = [c.name for c in ZONE_COLUMNS if c.required and c.name not in gdf.columns]
     if missing:
