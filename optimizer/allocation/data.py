@@ -125,8 +125,8 @@ def prepare(enterprises: pd.DataFrame, config: AllocationConfig,
     u = np.nan_to_num(frame[list(resources)].to_numpy(dtype=np.float64), nan=0.0)
     a = (1.0 - eff[gcode]) * u
     f = q_lo[gcode] * u
-    q_hi_u = q_hi[gcode] * u
-    q_hi_u[u == 0] = 0.0
+    with np.errstate(invalid="ignore"):
+        q_hi_u = np.where(u > 0, q_hi[gcode] * u, 0.0)     # inf × 0 is no quota, not NaN
     with np.errstate(divide="ignore", invalid="ignore"):
         breakpoint = np.where(1.0 - eff > 0, q_lo / (1.0 - eff), np.inf)
         ceil_r = np.where(a > 0, q_hi_u / a, np.inf)

@@ -18,7 +18,7 @@ from optimizer.allocation.data import AllocationData, prepare
 from optimizer.allocation.explain import cap_state, enterprise_reasons, project_reasons
 from optimizer.allocation.infeasible import diagnose, elastic, tier_conflicts
 from optimizer.allocation.kpis import compute_kpis
-from optimizer.allocation.model import LinearModel
+from optimizer.allocation.model import LinearModel, Solution
 from optimizer.allocation.plain import build_plain
 from optimizer.allocation.rule import rule_allocation
 from optimizer.allocation.segments import DEFAULT_BLOCK_SIZE, build_segments
@@ -82,7 +82,8 @@ def allocate(enterprises: pd.DataFrame, config: AllocationConfig,
     built = (build_segments(data, milp=milp, block_size=block_size) if formulation == "segments"
              else build_plain(data, milp=milp))
     t1 = time.perf_counter()
-    sol = solver.solve(built.model, time_limit_s=config.time_limit_s)
+    sol = (solver.solve(built.model, time_limit_s=config.time_limit_s) if built.model.n_cols
+           else _empty_solution(built.model))
     t2 = time.perf_counter()
     timings = {"build": t1 - t0, "solve": t2 - t1}
     if sol.status == "infeasible":
@@ -103,6 +104,16 @@ def allocate(enterprises: pd.DataFrame, config: AllocationConfig,
                       timings, formulation)
     result.best_bound = sol.best_bound
     return result
+
+
+def _empty_solution(model: LinearModel) -> Solution:
+    """Every scale fixed by its tier (s_lo = s_hi): no column left, only constants to check."""
+    tol = 1e-9 * np.maximum(1.0, np.abs(np.concatenate([model.row_lb, model.row_ub])))
+    ok = np.all(model.row_lb <= tol[:model.n_rows]) and np.all(model.row_ub >= -tol[model.n_rows:])
+    if not ok:
+        return Solution(status="infeasible")
+    return Solution(status="optimal", objective=model.offset, x=np.zeros(0),
+                    row_duals=np.zeros(model.n_rows), col_duals=np.zeros(0))
 
 
 def _solver(name: str):
