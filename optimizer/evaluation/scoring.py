@@ -140,4 +140,4 @@ def _what(ind: Indicator, status: int) -> str:
     if status == MISSING:
         return f"missing {ind.label_zh} data"
     columns = "+".join(c for c, _ in ind.denominator)
-    return f"{ind.label_zh} undefined (zero {columns})"
+    return f"{ind.label_zh} undefined ({columns} ≤ 0)"
