@@ -153,7 +153,7 @@ def _group_labels(frame: pd.DataFrame, rule: GradingRule, set_names: np.ndarray)
     if column is None or column not in frame.columns:
         base = np.full(len(frame), "all", dtype=object)
     else:
-        base = frame[column].astype("str").fillna("").to_numpy(dtype=object)
+        base = frame[column].astype("str").fillna("").str.strip().replace("", "-").to_numpy(dtype=object)
     return (pd.Series(base, dtype="str") + "/" + pd.Series(set_names, dtype="str")).to_numpy(dtype=object)
 
 
