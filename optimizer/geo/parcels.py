@@ -138,14 +138,16 @@ def _outside_parts(parcels, land_mu, plain, ref, violating, crs):
 
 
 def _multi_zone(pairs, ids, zone_ids, ref):
-    counts = pairs.groupby("parcel", sort=True)["zone"].agg(["count", list])
-    counts = counts[counts["count"] > 1]
-    p = counts.index.to_numpy()
+    counts = pairs["parcel"].value_counts()
+    multi = pairs[pairs["parcel"].map(counts).to_numpy() > 1]   # few: lists only for these
+    joined = pd.Series(zone_ids[multi["zone"].to_numpy()], index=multi["parcel"].to_numpy()) \
+        .groupby(level=0, sort=True).agg(";".join)
+    p = joined.index.to_numpy(dtype=np.intp)
     return pd.DataFrame({
         "id": ids[p],
         "zone_id": np.where(ref[p] >= 0, zone_ids[np.maximum(ref[p], 0)], ""),
-        "zone_ids": [";".join(zone_ids[z]) for z in counts["list"]],
-        "n_zones": counts["count"].to_numpy(dtype=np.int64),
+        "zone_ids": joined.to_numpy(dtype=object),
+        "n_zones": counts.reindex(p).to_numpy(dtype=np.int64),
     })
 
 
