@@ -4,6 +4,8 @@ Zones sit on CM 120°E in EPSG:4549 (easting 500 km), where the Gauss-Kruger
 scale is 1, so a 1 km square is 1,000,000 m² = 1,500 mu (1 mu = 10000/15 m²).
 """
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -129,7 +131,8 @@ def test_consolidation_by_distance_is_transitive(tmp_path):
 def test_unknown_zone_in_a_consolidation_group_is_a_scenario_error(tmp_path):
     from optimizer.errors import ScenarioError
     with pytest.raises(ScenarioError, match="'Q'"):
-        check_boundaries(load_zones(tmp_path), consolidation=ConsolidationSpec(groups=[["A", "Q"]]))
+        check_boundaries(load_zones(tmp_path),
+                         consolidation=ConsolidationSpec(groups=[["A", "Q"]]))
 
 
 def test_protected_land_and_reserve_reduce_the_cap(tmp_path):
@@ -226,3 +229,22 @@ def test_zone_names_cannot_become_spreadsheet_formulas(tmp_path):
     write_boundaries(check_boundaries(zones), tmp_path / "out")
     line = (tmp_path / "out/boundaries.csv").read_text(encoding="utf-8").splitlines()[1]
     assert line.startswith("A,\"'=HYPERLINK(")
+
+
+DEMO = Path(__file__).resolve().parents[1] / "data/demo"
+
+
+@pytest.mark.skipif(not (DEMO / "zones.gpkg").exists() or not (DEMO / "enterprises.gpkg").exists(),
+                    reason="demo data not generated")
+def test_demo_data_end_to_end(tmp_path):
+    zones = validate_zones(read_layer(DEMO / "zones.gpkg"), DEMO / "zones.gpkg")
+    parcels = read_layer(DEMO / "enterprises.gpkg", what="enterprises")
+    report = check_boundaries(zones, parcels, reserve_share=0.1)
+    t = report.table
+    assert len(t) == len(zones) and t["zone_id"].is_unique
+    assert (t["land_cap_mu"] <= t["approved_area_mu"] + 1e-6).all()
+    assert (t["land_cap_mu"] <= t["boundary_area_mu"] + 1e-6).all()
+    assert t["violations"].sum() <= len(report.violations)
+    assert set(report.land_caps_mu) == set(t["zone_id"])
+    write_boundaries(report, tmp_path)
+    assert (tmp_path / "boundaries.csv").exists()

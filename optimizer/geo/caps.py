@@ -117,7 +117,8 @@ def _explicit_edges(groups: list[list[str]], zone_ids: np.ndarray):
     return np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)
 
 
-def group_keys(labels: np.ndarray | None, zone_ids: np.ndarray) -> tuple[np.ndarray, dict[str, str]]:
+def group_keys(labels: np.ndarray | None,
+               zone_ids: np.ndarray) -> tuple[np.ndarray, dict[str, str]]:
     """Cap key per zone and a display name per group key.
 
     A zone alone keeps its zone_id as key; a merged group is "G1", "G2", …

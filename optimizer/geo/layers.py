@@ -20,10 +20,9 @@ import shapely
 
 from optimizer.errors import InputError
 
-_POLYGONAL = ("Polygon", "MultiPolygon")
 
-
-def read_layer(path, *, layer: str | None = None, crs=None, what: str = "zones") -> gpd.GeoDataFrame:
+def read_layer(path, *, layer: str | None = None, crs=None,
+               what: str = "zones") -> gpd.GeoDataFrame:
     """Read one layer; ``gdf.attrs["warnings"]`` lists repairs (list of str).
 
     ``layer=None`` takes the only layer, or the layer named ``what`` in a
