@@ -82,6 +82,15 @@ class AllocationData:
         return x
 
 
+def zone_cap_index(data: "AllocationData") -> np.ndarray:
+    """(R, zones) index of the zone cap over each zone and resource, −1 when none."""
+    index = np.full((len(data.resources), len(data.zone_ids)), -1, np.int64)
+    for k, cap in enumerate(data.caps):
+        if cap.kind == "zone":
+            index[data.resources.index(cap.resource), cap.members] = k
+    return index
+
+
 def model_resources(config: AllocationConfig) -> tuple[str, ...]:
     """The scenario's resources, plus energy when only the intensity target needs it."""
     res = tuple(config.resources)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.allocation.data import ENERGY, AllocationData
+from optimizer.allocation.data import ENERGY, AllocationData, zone_cap_index
 
 RESOURCE_WORDS = {"land_mu": "land", "energy_tce": "energy", "cod_t": "COD", "nh3n_t": "NH3-N",
                   "so2_t": "SO2", "nox_t": "NOx"}
@@ -39,22 +39,50 @@ class CapState:
     intensity_binding: bool = False
 
 
+def cap_activity(data: AllocationData, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+    """Left-hand side of every cap: Σ x over its zones (or all) plus the projects' d·y."""
+    K = len(data.caps)
+    activity = np.zeros(K)
+    proj = data.projects if y is not None else None
+    index = zone_cap_index(data)
+    for r in range(len(data.resources)):
+        # Zone caps: one bincount per resource over the cap index of each firm's zone.
+        k_ent = index[r, data.zone_code]
+        has = k_ent >= 0
+        activity += np.bincount(k_ent[has], weights=x[has, r], minlength=K)
+        if proj is not None:
+            k_p = index[r, proj.zone_code]
+            hp = k_p >= 0
+            activity += np.bincount(k_p[hp], weights=proj.d[hp, r] * y[hp], minlength=K)
+    for k, cap in enumerate(data.caps):
+        if cap.kind == "global":
+            r = data.resources.index(cap.resource)
+            activity[k] = x[:, r].sum() + (proj.d[:, r] @ y if proj is not None else 0.0)
+    return activity
+
+
+def project_cap_demand(data: AllocationData) -> np.ndarray:
+    """(P, caps) demand of each project on each cap."""
+    proj = data.projects
+    need = np.zeros((proj.n, len(data.caps)))
+    index = zone_cap_index(data)
+    rows = np.arange(proj.n)
+    for r in range(len(data.resources)):
+        k_p = index[r, proj.zone_code]
+        hp = k_p >= 0
+        need[rows[hp], k_p[hp]] = proj.d[hp, r]
+    for k, cap in enumerate(data.caps):
+        if cap.kind == "global":
+            need[:, k] = proj.d[:, data.resources.index(cap.resource)]
+    return need
+
+
 def cap_state(data: AllocationData, x: np.ndarray, s: np.ndarray, y: np.ndarray,
               duals: np.ndarray | None, cap_rows: np.ndarray,
               intensity_row: int | None) -> CapState:
     K = len(data.caps)
-    activity, before = np.zeros(K), np.zeros(K)
     proj = data.projects
-    for k, cap in enumerate(data.caps):
-        r = data.resources.index(cap.resource)
-        inside = (np.ones(data.n, bool) if cap.kind == "global"
-                  else np.isin(data.zone_code, cap.members))
-        activity[k] = x[inside, r].sum()
-        before[k] = data.u[inside, r].sum()
-        if proj is not None:
-            pin = (np.ones(proj.n, bool) if cap.kind == "global"
-                   else np.isin(proj.zone_code, cap.members))
-            activity[k] += proj.d[pin, r] @ y[pin]
+    activity, before = cap_activity(data, x, y), cap_activity(data, data.u, None)
     values = np.array([c.value for c in data.caps])
     price = duals[cap_rows] if duals is not None else np.full(K, np.nan)
     state = CapState(activity, before, price, _binding(price, activity, values))
@@ -97,32 +125,33 @@ def reasons(data: AllocationData, state: CapState, zone_code: np.ndarray,
     """One text per item (enterprise or project), built from its binding caps.
 
     ``marginal`` (k, R) says which resources the item needs to grow; ``status``
-    is an index into STATUS_WORDS. Items share few distinct (zone, caps, status)
-    combinations, so texts are made once per combination.
+    is an index into STATUS_WORDS. The text depends only on (zone, marginal
+    resources, intensity, status), so it is made once per distinct key.
     """
+    R = len(data.resources)
+    bits = (marginal.astype(np.int64) << np.arange(R)).sum(axis=1) if R else 0
+    key = ((zone_code.astype(np.int64) << (R + 1)) | (bits << 1)
+           | intensity_marginal.astype(np.int64)) * 4 + status
+    uniq, inverse = np.unique(key, return_inverse=True)
     words = _cap_words(data)
-    nz = len(data.zone_ids)
-    hits = np.zeros((zone_code.size, len(data.caps) + 1), bool)
-    for k, cap in enumerate(data.caps):
-        if not state.binding[k]:
-            continue
-        r = data.resources.index(cap.resource)
-        in_cap = np.ones(nz, bool) if cap.kind == "global" else np.isin(np.arange(nz), cap.members)
-        hits[:, k] = in_cap[zone_code] & marginal[:, r]
-    if state.intensity_binding:
-        hits[:, -1] = intensity_marginal
-    words.append("limited by energy-intensity target")
-    hits[status >= 2] = False          # at the ceiling or exited: caps are not the reason
-    key = np.column_stack([status, hits]).astype(np.int8)
-    uniq, inverse = np.unique(key, axis=0, return_inverse=True)
-    texts = np.array([_text(row, words) for row in uniq], dtype=object)
-    return texts[inverse.ravel()]
-
-
-def _text(row: np.ndarray, words: list[str]) -> str:
-    parts = [STATUS_WORDS[row[0]]] if row[0] else []
-    parts += [w for w, hit in zip(words, row[1:]) if hit]
-    return "; ".join(parts) if parts else "interior (no binding cap)"
+    index = zone_cap_index(data)
+    global_caps = [k for k, c in enumerate(data.caps) if c.kind == "global" and state.binding[k]]
+    texts = []
+    for value in uniq.tolist():
+        st, rest = value % 4, value // 4
+        inten, rest = rest & 1, rest >> 1
+        zone, res_bits = rest >> R, rest & ((1 << R) - 1)
+        parts = [STATUS_WORDS[st]] if st else []
+        if st < 2:     # at the ceiling or exited: caps are not the reason
+            needs = [r for r in range(R) if res_bits >> r & 1]
+            parts += [words[index[r, zone]] for r in needs
+                      if index[r, zone] >= 0 and state.binding[index[r, zone]]]
+            parts += [words[k] for k in global_caps
+                      if data.resources.index(data.caps[k].resource) in needs]
+            if inten and state.intensity_binding:
+                parts.append("limited by energy-intensity target")
+        texts.append("; ".join(parts) if parts else "interior (no binding cap)")
+    return np.array(texts, dtype=object)[inverse.ravel()]
 
 
 def enterprise_reasons(data: AllocationData, state: CapState, s: np.ndarray,

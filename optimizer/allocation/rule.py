@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.allocation.data import ENERGY, AllocationData
+from optimizer.allocation.data import ENERGY, AllocationData, zone_cap_index
+from optimizer.allocation.explain import cap_activity, project_cap_demand
 
 ITERATIONS = 50
 GRID = 33
@@ -37,10 +38,9 @@ def _zone_lambdas(data: AllocationData) -> np.ndarray:
     if not zone_caps:
         return lam_ent
     K = len(zone_caps)
-    cap_of = np.full((len(data.resources), data.n), -1)
-    for j, k in enumerate(zone_caps):
-        cap = data.caps[k]
-        cap_of[data.resources.index(cap.resource), np.isin(data.zone_code, cap.members)] = j
+    position = np.full(len(data.caps) + 1, -1)
+    position[zone_caps] = np.arange(K)
+    cap_of = position[zone_cap_index(data)[:, data.zone_code]]     # (R, n), −1 = no cap
     values = np.array([data.caps[k].value for k in zone_caps])
     lo, hi = np.zeros(K), np.ones(K)
     ok_hi = _zone_ok(data, cap_of, values, hi)
@@ -70,30 +70,16 @@ def _zone_ok(data, cap_of, values, lam_cap) -> np.ndarray:
     return totals <= values + 1e-9 * np.maximum(1.0, np.abs(values))
 
 
-def _members(data: AllocationData) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """(resource, enterprise mask, project mask) of each cap, computed once."""
-    proj = data.projects
-    out = []
-    for cap in data.caps:
-        glob = cap.kind == "global"
-        ents = np.ones(data.n, bool) if glob else np.isin(data.zone_code, cap.members)
-        pj = np.zeros(0, bool) if proj is None else (
-            np.ones(proj.n, bool) if glob else np.isin(proj.zone_code, cap.members))
-        out.append((data.resources.index(cap.resource), ents, pj))
-    return out
-
-
-def _fits(data: AllocationData, members, s: np.ndarray, y: np.ndarray, kinds) -> bool:
+def _fits(data: AllocationData, s: np.ndarray, y: np.ndarray, kinds) -> bool:
     """Do the caps of the given kinds (and θ when "intensity" is among them) hold?"""
     x = data.quota(s)
-    proj = data.projects
-    for cap, (r, ents, pj) in zip(data.caps, members):
-        if cap.kind not in kinds:
-            continue
-        total = x[ents, r].sum() + (proj.d[pj, r] @ y[pj] if proj is not None else 0.0)
-        if total > cap.value + 1e-9 * max(1.0, abs(cap.value)):
-            return False
+    activity = cap_activity(data, x, y)
+    values = np.array([c.value for c in data.caps])
+    chosen = np.array([c.kind in kinds for c in data.caps], bool)
+    if np.any(activity[chosen] > values[chosen] + 1e-9 * np.maximum(1.0, np.abs(values[chosen]))):
+        return False
     if data.theta is not None and "intensity" in kinds:
+        proj = data.projects
         e = data.resources.index(ENERGY)
         energy, va = x[:, e].sum(), data.value_added @ s
         if proj is not None:
@@ -107,21 +93,20 @@ def rule_allocation(data: AllocationData) -> tuple[np.ndarray, np.ndarray, bool]
     """Scales s, project shares y and whether the baseline meets every cap."""
     P = data.projects.n if data.projects is not None else 0
     y = np.zeros(P)
-    members = _members(data)
     floor = _scale(data, np.zeros(data.n))
-    if not _fits(data, members, floor, y, ("zone",)):
+    if not _fits(data, floor, y, ("zone",)):
         return floor, y, False
     lam_zone = _zone_lambdas(data)
-    lam = _global_factor(data, members, lam_zone, y)
+    lam = _global_factor(data, lam_zone, y)
     if lam is None:
         return floor, y, False
     s = _scale(data, lam_zone * lam)
     if P:
-        _admit_projects(data, members, s, y)
+        _admit_projects(data, s, y)
     return s, y, True
 
 
-def _global_factor(data, members, lam_zone, y) -> float | None:
+def _global_factor(data, lam_zone, y) -> float | None:
     """Largest region-wide factor meeting the global caps and θ.
 
     Global caps hold on [0, λ*]; θ may fail at low scales (output falls faster
@@ -130,28 +115,26 @@ def _global_factor(data, members, lam_zone, y) -> float | None:
     """
     glob = ("global", "intensity")
     grid = np.linspace(1.0, 0.0, GRID)
-    ok = [_fits(data, members, _scale(data, lam_zone * g), y, glob) for g in grid]
+    ok = [_fits(data, _scale(data, lam_zone * g), y, glob) for g in grid]
     if not any(ok):
         return None
     k = int(np.argmax(ok))
     lo, hi = grid[k], grid[k - 1] if k > 0 else grid[k]
     for _ in range(ITERATIONS if k > 0 else 0):
         mid = 0.5 * (lo + hi)
-        if _fits(data, members, _scale(data, lam_zone * mid), y, glob):
+        if _fits(data, _scale(data, lam_zone * mid), y, glob):
             lo = mid
         else:
             hi = mid
     return float(lo)
 
 
-def _admit_projects(data: AllocationData, members, s: np.ndarray, y: np.ndarray) -> None:
+def _admit_projects(data: AllocationData, s: np.ndarray, y: np.ndarray) -> None:
     proj = data.projects
     x = data.quota(s)
-    room = np.array([cap.value - x[ents, r].sum()
-                     for cap, (r, ents, _) in zip(data.caps, members)])
-    need = np.zeros((proj.n, len(members)))
-    for k, (r, _, pj) in enumerate(members):
-        need[:, k] = proj.d[:, r] * pj
+    values = np.array([c.value for c in data.caps])
+    room = values - cap_activity(data, x, np.zeros(proj.n))
+    need = project_cap_demand(data)
     slack_theta = np.inf
     if data.theta is not None:
         e = data.resources.index(ENERGY)
