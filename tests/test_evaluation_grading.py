@@ -140,7 +140,10 @@ def test_linhai_without_water_column_renormalises_95_to_100():
     assert out.loc["L1", "score"] == pytest.approx(100.0)
     assert out.loc["L1", "tax_per_mu_points"] == pytest.approx(40 * 100 / 95)
     assert out.loc["L2", "score"] == pytest.approx((80 + 10 + 20 + 15 + 10) * 100 / 95)
-    assert "missing 单位用水增加值 data: item excluded" in out.loc["L1", "reason"]
+    assert out.loc["L1", "reason"] == ""                 # said once for the table instead
+    out = grade_enterprises(enterprises(LINHAI_ROWS), load_model(MODELS / "linhai-2016.toml"))
+    assert out.attrs["notes"] == ["column water_t not in the enterprise table: 单位用水增加值 "
+                                  "follows its missing-data rule (exclude) for every firm"]
 
 
 def test_linhai_water_column_scores_when_present():
@@ -151,6 +154,7 @@ def test_linhai_water_column_scores_when_present():
     assert out.loc["L1", "score"] == pytest.approx(100.0)
     assert out.loc["L1", "reason"] == ""
     assert out.loc["L2", "score"] == pytest.approx(135 * 100 / 95)
+    assert out.loc["L2", "reason"] == "missing 单位用水增加值 data: item excluded, weights renormalised"
 
 
 @st.composite

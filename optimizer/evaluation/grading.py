@@ -46,7 +46,8 @@ def grade_enterprises(enterprises: pd.DataFrame, model: EvaluationModel) -> pd.D
 
     Columns: id, zone_id, group, above_scale, ``<key>_value``,
     ``<key>_benchmark``, ``<key>_points`` per indicator key, score,
-    rank_in_group (nullable Int64), grade, reason.
+    rank_in_group (nullable Int64), grade, reason. ``attrs["notes"]`` lists
+    table-level notes (e.g. an optional column such as ``water_t`` absent).
     """
     rule = model.grading
     frame = enterprises.reset_index(drop=True)
@@ -63,12 +64,14 @@ def grade_enterprises(enterprises: pd.DataFrame, model: EvaluationModel) -> pd.D
     columns = {f"{k}_{part}": np.full(n, np.nan) for k in keys for part in ("value", "benchmark", "points")}
     score = np.full(n, np.nan)
     reason = np.full(n, "", dtype=STRING)
+    table_notes: dict[str, None] = {}
     for set_name, indicators in model.indicator_sets.items():
         in_set = set_names == set_name
         if not in_set.any():
             continue
         result = score_set(frame, indicators, in_set, graded, codes, len(uniques))
         score = np.where(in_set, result.score, score)
+        table_notes.update(dict.fromkeys(result.notes))
         for key, item in result.items.items():
             for part in ("value", "benchmark", "points"):
                 columns[f"{key}_{part}"] = np.where(in_set, getattr(item, part), columns[f"{key}_{part}"])
@@ -101,7 +104,9 @@ def grade_enterprises(enterprises: pd.DataFrame, model: EvaluationModel) -> pd.D
         "reason": pd.Series(reason.astype(object), dtype="str"),
     })
     out.loc[~rankable, "rank_in_group"] = pd.NA
-    return out.sort_values("id", kind="mergesort").reset_index(drop=True)
+    out = out.sort_values("id", kind="mergesort").reset_index(drop=True)
+    out.attrs["notes"] = list(table_notes)
+    return out
 
 
 def assign_sets(frame: pd.DataFrame, model: EvaluationModel) -> np.ndarray:

@@ -43,6 +43,7 @@ class ItemResult:
 class SetScores:
     score: np.ndarray
     items: dict[str, ItemResult]
+    notes: list[str] = field(default_factory=list)    # table-level notes (absent optional columns)
 
 
 def group_mean(values: np.ndarray, codes: np.ndarray, select: np.ndarray, n_groups: int) -> np.ndarray:
@@ -95,7 +96,17 @@ def score_set(frame: pd.DataFrame, indicators: tuple[Indicator, ...], in_set: np
         items[ind.key].points = np.where(in_set, points, np.nan)
         score += np.where(included, points, 0.0)
     score = np.where(in_set & (used_weight > 0), score, np.nan)
-    return SetScores(score=score, items=items)
+    notes = [_absent_note(ind, frame) for ind in indicators if _absent_note(ind, frame)]
+    return SetScores(score=score, items=items, notes=notes)
+
+
+def _absent_note(ind: Indicator, frame: pd.DataFrame) -> str:
+    """An optional column missing from the whole table is said once, not on every row."""
+    absent = [c for c in ind.columns if c not in frame.columns]
+    if not (ind.optional and absent):
+        return ""
+    return (f"column {', '.join(absent)} not in the enterprise table: {ind.label_zh} "
+            f"follows its missing-data rule ({ind.missing}) for every firm")
 
 
 def _item(frame, ind: Indicator, in_set, graded, codes, n_groups):
@@ -116,19 +127,20 @@ def _item(frame, ind: Indicator, in_set, graded, codes, n_groups):
     for code, rule in ((MISSING, ind.missing), (ZERO, ind.zero_denominator)):
         rows = in_set & (status == code) & bench_ok
         what = _what(ind, code)
+        quiet = code == MISSING and bool(_absent_note(ind, frame))   # said once, table-level
         if rule == "zero":
             fraction = np.where(rows, 0.0, fraction)
             included |= rows
-            notes.append((rows, f"{what}: zero points"))
+            notes.append((rows & ~quiet, f"{what}: zero points"))
         elif rule == "group_average":
             has_avg = rows & np.isfinite(average)
             fraction = np.where(has_avg, average, fraction)
             included |= has_avg
-            notes.append((has_avg, f"{what}: group-average item score"))
-            notes.append((rows & ~has_avg, f"{what}: no firm in the group has data, item "
+            notes.append((has_avg & ~quiet, f"{what}: group-average item score"))
+            notes.append((rows & ~has_avg & ~quiet, f"{what}: no firm in the group has data, item "
                           "excluded, weights renormalised"))
         else:
-            notes.append((rows, f"{what}: item excluded, weights renormalised"))
+            notes.append((rows & ~quiet, f"{what}: item excluded, weights renormalised"))
     notes.append((in_set & ~bench_ok, f"no usable benchmark for {ind.label_zh} in the group: "
                   "item excluded, weights renormalised"))
     item = ItemResult(value=np.where(in_set, value, np.nan), benchmark=np.where(in_set, bench, np.nan),
