@@ -248,3 +248,16 @@ def test_demo_data_end_to_end(tmp_path):
     assert set(report.land_caps_mu) == set(t["zone_id"])
     write_boundaries(report, tmp_path)
     assert (tmp_path / "boundaries.csv").exists()
+
+
+def test_self_intersecting_zone_is_repaired_and_the_warning_reaches_the_report(tmp_path):
+    # bow-tie over A: two triangles of 250,000 m² each = 750 mu
+    bowtie = shapely.Polygon([(X0, Y0), (X0 + 1000, Y0 + 1000), (X0 + 1000, Y0),
+                              (X0, Y0 + 1000)])
+    zones = load_zones(tmp_path, [bowtie, C], ["A", "C"], [100, 100])
+    report = check_boundaries(zones)
+    assert report.table.set_index("zone_id").loc["A", "boundary_area_mu"] == \
+        pytest.approx(750.0, rel=1e-6)
+    assert len(report.warnings) == 1
+    assert "zones.gpkg:zones: feature row 2" in report.warnings[0]
+    assert "make_valid" in report.warnings[0]

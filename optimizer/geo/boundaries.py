@@ -61,14 +61,16 @@ def check_boundaries(zones: gpd.GeoDataFrame, parcels=None, protected=None, feat
     geometry (a frame without geometry only feeds occupied land). Layers in
     other CRSs are reprojected to the zones' metric CRS. ``features`` needs a
     ``name`` column; ``sizhi_search_m`` is how far beyond a side a named
-    feature may lie to name it in the 四至 text.
+    feature may lie to name it in the 四至 text. ``warnings`` starts with the
+    repairs ``read_layer`` noted on the input layers (``attrs["warnings"]``).
     """
     _require_crs(zones, "zones")
     zones = zones.sort_values("zone_id", kind="mergesort")
     crs = metric_crs(zones)
     zgeom = to_metric(zones, crs)
     zone_ids = zones["zone_id"].to_numpy(dtype=object)
-    warnings = _overlap_warnings(zgeom, zone_ids)
+    warnings = _layer_warnings(zones, parcels, protected, features)
+    warnings += _overlap_warnings(zgeom, zone_ids)
 
     approved = zones["approved_area_ha"].to_numpy(dtype=float) * MU_PER_HA
     boundary = area_mu(zgeom, crs)
@@ -197,6 +199,16 @@ def _parcel_warnings(pgeom, declared, zone_ids, found):
     if unplaced:
         out.append(f"{unplaced} parcel(s) without zone_id lie in no zone")
     return out
+
+
+def _layer_warnings(*layers):
+    """Repairs that ``read_layer`` noted in ``attrs["warnings"]``, once each."""
+    seen: list[str] = []
+    for gdf in layers:
+        for w in getattr(gdf, "attrs", {}).get("warnings", []) if gdf is not None else []:
+            if w not in seen:
+                seen.append(w)
+    return seen
 
 
 def _overlap_warnings(zgeom, zone_ids):
