@@ -200,3 +200,24 @@ def test_property_holds_for_shipped_model(seed):
         score = group["score"].round(6).to_numpy()
         order = group["grade"].map(ORDER).to_numpy()
         assert not ((score[:, None] > score[None, :]) & (order[:, None] > order[None, :])).any()
+
+
+@pytest.mark.parametrize("group_by, groups", [("none", {"all/above_scale"}),
+                                              ("zone", {"Z1/above_scale", "Z2/above_scale"}),
+                                              ("county", {"C1/above_scale", "C2/above_scale"})])
+def test_grading_groups(group_by, groups):
+    rows = scored([4, 3, 2, 1, 0.5]) + scored([40, 30], county="C2", prefix="F")
+    for row in rows[5:]:
+        row["zone_id"] = "Z2"
+    out = grade_enterprises(enterprises(rows), tax_model(group_by=group_by)).set_index("id")
+    assert set(out["group"]) == groups
+    # E00 is best of C1/Z1 but only third of everyone.
+    assert out.loc["E00", "rank_in_group"] == (3 if group_by == "none" else 1)
+
+
+def test_row_order_does_not_change_the_output():
+    frame = enterprises(LINHAI_ROWS + scored([3, 1, 2, 2], prefix="X"))
+    model = load_model(MODELS / "zhejiang-generic.toml")
+    first = grade_enterprises(frame, model).to_csv(index=False, float_format="%.6f")
+    shuffled = frame.iloc[::-1].set_index(np.arange(len(frame)) * 7)
+    assert grade_enterprises(shuffled, model).to_csv(index=False, float_format="%.6f") == first
