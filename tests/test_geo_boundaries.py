@@ -261,3 +261,10 @@ def test_self_intersecting_zone_is_repaired_and_the_warning_reaches_the_report(t
     assert len(report.warnings) == 1
     assert "zones.gpkg:zones: feature row 2" in report.warnings[0]
     assert "make_valid" in report.warnings[0]
+
+
+def test_overlapping_zones_are_warned_with_the_shared_area(tmp_path):
+    overlapping = shapely.box(X0 + 900, Y0 + 500, X0 + 1900, Y0 + 1500)   # 100 × 500 m in A
+    zones = load_zones(tmp_path, [A, overlapping], ["A", "O"], [100, 100])
+    report = check_boundaries(zones)
+    assert report.warnings == ["zones A and O overlap by 75.0 mu; the shared land counts in both"]

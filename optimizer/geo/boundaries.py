@@ -70,7 +70,7 @@ def check_boundaries(zones: gpd.GeoDataFrame, parcels=None, protected=None, feat
     zgeom = to_metric(zones, crs)
     zone_ids = zones["zone_id"].to_numpy(dtype=object)
     warnings = _layer_warnings(zones, parcels, protected, features)
-    warnings += _overlap_warnings(zgeom, zone_ids)
+    warnings += _overlap_warnings(zgeom, zone_ids, crs)
 
     approved = zones["approved_area_ha"].to_numpy(dtype=float) * MU_PER_HA
     boundary = area_mu(zgeom, crs)
@@ -211,11 +211,20 @@ def _layer_warnings(*layers):
     return seen
 
 
-def _overlap_warnings(zgeom, zone_ids):
+def _overlap_warnings(zgeom, zone_ids, crs, limit=20):
+    """Overlapping boundaries (shared land counts in both zones' areas and caps)."""
     a, b = shapely.STRtree(zgeom).query(zgeom, predicate="overlaps")
     keep = a < b
-    return [f"zones {zone_ids[i]} and {zone_ids[j]} overlap; shared land counts in both"
-            for i, j in zip(a[keep], b[keep])]
+    a, b = a[keep], b[keep]
+    if a.size == 0:
+        return []
+    shared = area_mu(shapely.intersection(zgeom[a], zgeom[b]), crs)
+    out = [f"zones {zone_ids[i]} and {zone_ids[j]} overlap by {mu:,.1f} mu; the shared land "
+           "counts in both" for i, j, mu in zip(a[:limit], b[:limit], shared[:limit])]
+    if a.size > limit:
+        out.append(f"... and {a.size - limit} more overlapping zone pairs "
+                   f"({shared.sum():,.1f} mu shared in all)")
+    return out
 
 
 def _occupancy_warnings(table):
