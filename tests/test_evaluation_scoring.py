@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,7 +11,6 @@ from evaluation_cases import TIERS, enterprises
 from optimizer.evaluation import grade_enterprises, load_model, model_from_dict
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-NAN = np.nan
 
 HUANGYAN_ROWS = [
     # 规上, all six items reported.

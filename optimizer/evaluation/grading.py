@@ -28,6 +28,8 @@ Order of the rules, each explained in ``reason``:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -39,6 +41,7 @@ from optimizer.policy import GRADES, UNGRADED
 ALL_GRADES = GRADES + (UNGRADED,)
 GRADE_ORDER = {g: i for i, g in enumerate(GRADES)}   # lower = better
 STRING = np.dtypes.StringDType()
+ITEM_PARTS = ("value", "benchmark", "points")
 
 
 def grade_enterprises(enterprises: pd.DataFrame, model: EvaluationModel) -> pd.DataFrame:
@@ -51,62 +54,73 @@ def grade_enterprises(enterprises: pd.DataFrame, model: EvaluationModel) -> pd.D
     """
     rule = model.grading
     frame = enterprises.reset_index(drop=True)
-    n = len(frame)
     fixed = _fixed_grades(frame)
     land = frame["land_mu"].to_numpy(dtype="float64", na_value=np.nan)
     no_land = ~(land > 0)
     below_min = ~no_land & (land < rule.min_land_mu)
     graded = ~(no_land | below_min)
-    set_names = assign_sets(frame, model)
-    labels = _group_labels(frame, rule, set_names)
+    labels = _group_labels(frame, rule, assign_sets(frame, model))
     codes, uniques = pd.factorize(labels, sort=True)
-    keys = model.indicator_keys
-    columns = {f"{k}_{part}": np.full(n, np.nan) for k in keys for part in ("value", "benchmark", "points")}
-    score = np.full(n, np.nan)
-    reason = np.full(n, "", dtype=STRING)
-    table_notes: dict[str, None] = {}
-    for set_name, indicators in model.indicator_sets.items():
-        in_set = set_names == set_name
-        if not in_set.any():
-            continue
-        result = score_set(frame, indicators, in_set, graded, codes, len(uniques))
-        score = np.where(in_set, result.score, score)
-        table_notes.update(dict.fromkeys(result.notes))
-        for key, item in result.items.items():
-            for part in ("value", "benchmark", "points"):
-                columns[f"{key}_{part}"] = np.where(in_set, getattr(item, part), columns[f"{key}_{part}"])
-            for mask, text in item.notes:
-                reason = add_reason(reason, mask & graded, text)
-    no_data = graded & np.isnan(score)
+    scores = _score_sets(frame, model, graded, codes, len(uniques))
+    no_data = graded & np.isnan(scores.score)
     rankable = graded & ~no_data
-    rounded = np.round(score, rule.score_decimals)
+    rounded = np.round(scores.score, rule.score_decimals)
     rank, better, count = _ranks(rounded, codes, rankable, len(uniques))
     grade = np.where(rankable, base_grades(rounded, better, count, rule), UNGRADED).astype(STRING)
-    reason = add_reason(reason, no_land, "no land in use: ungraded")
+    reason = add_reason(scores.reason, no_land, "no land in use: ungraded")
     reason = add_reason(reason, below_min, f"below {rule.min_land_mu:g} mu: ungraded")
     reason = add_reason(reason, no_data, "no indicator data: ungraded")
     grade, reason = _apply_veto(frame, grade, reason, rule)
     grade, reason = _protect_new_firms(frame, grade, reason, rule)
-    has_fixed = fixed != ""
-    reason = add_reason(reason, has_fixed & (fixed != grade),
-                        np.strings.add("fixed by planner (computed ", np.strings.add(grade, ")")))
-    reason = add_reason(reason, has_fixed & (fixed == grade), "fixed by planner")
-    grade = np.where(has_fixed, fixed, grade)
+    grade, reason = _apply_fixed(fixed, grade, reason)
     out = pd.DataFrame({
         "id": frame["id"].astype("str"),
         "zone_id": frame["zone_id"].astype("str"),
         "group": pd.Series(labels, dtype="str"),
         "above_scale": _bool_column(frame, "above_scale", True),
-        **columns,
-        "score": score,
+        **scores.columns,
+        "score": scores.score,
         "rank_in_group": pd.array(np.where(rankable, rank, 0), dtype="Int64"),
         "grade": pd.Series(grade.astype(object), dtype="str"),
         "reason": pd.Series(reason.astype(object), dtype="str"),
     })
     out.loc[~rankable, "rank_in_group"] = pd.NA
     out = out.sort_values("id", kind="mergesort").reset_index(drop=True)
-    out.attrs["notes"] = list(table_notes)
+    out.attrs["notes"] = scores.notes
     return out
+
+
+@dataclass
+class _Scores:
+    score: np.ndarray
+    columns: dict[str, np.ndarray]      # <key>_value, <key>_benchmark, <key>_points
+    reason: np.ndarray
+    notes: list[str]
+
+
+def _score_sets(frame, model: EvaluationModel, graded, codes, n_groups) -> _Scores:
+    """Score every indicator set on its rows; item notes become reasons of graded rows."""
+    n = len(frame)
+    set_names = assign_sets(frame, model)
+    columns = {f"{k}_{part}": np.full(n, np.nan)
+               for k in model.indicator_keys for part in ITEM_PARTS}
+    score = np.full(n, np.nan)
+    reason = np.full(n, "", dtype=STRING)
+    notes: dict[str, None] = {}
+    for set_name, indicators in model.indicator_sets.items():
+        in_set = set_names == set_name
+        if not in_set.any():
+            continue
+        result = score_set(frame, indicators, in_set, graded, codes, n_groups)
+        score = np.where(in_set, result.score, score)
+        notes.update(dict.fromkeys(result.notes))
+        for key, item in result.items.items():
+            for part in ITEM_PARTS:
+                name = f"{key}_{part}"
+                columns[name] = np.where(in_set, getattr(item, part), columns[name])
+            for mask, text in item.notes:
+                reason = add_reason(reason, mask & graded, text)
+    return _Scores(score, columns, reason, list(notes))
 
 
 def assign_sets(frame: pd.DataFrame, model: EvaluationModel) -> np.ndarray:
@@ -134,7 +148,7 @@ def base_grades(score: np.ndarray, better: np.ndarray, count: np.ndarray,
 
 
 def add_reason(reason: np.ndarray, mask: np.ndarray, text) -> np.ndarray:
-    """Append ``text`` (a string or per-row strings) to ``reason`` where ``mask``, '; '-separated."""
+    """Append ``text`` (one string or one per row) to ``reason`` where ``mask``; '; '-separated."""
     if not mask.any():
         return reason
     text = np.asarray(text, dtype=STRING)
@@ -158,8 +172,10 @@ def _group_labels(frame: pd.DataFrame, rule: GradingRule, set_names: np.ndarray)
     if column is None or column not in frame.columns:
         base = np.full(len(frame), "all", dtype=object)
     else:
-        base = frame[column].astype("str").fillna("").str.strip().replace("", "-").to_numpy(dtype=object)
-    return (pd.Series(base, dtype="str") + "/" + pd.Series(set_names, dtype="str")).to_numpy(dtype=object)
+        values = frame[column].astype("str").fillna("").str.strip()
+        base = values.replace("", "-").to_numpy(dtype=object)
+    labels = pd.Series(base, dtype="str") + "/" + pd.Series(set_names, dtype="str")
+    return labels.to_numpy(dtype=object)
 
 
 def _apply_veto(frame, grade, reason, rule: GradingRule):
@@ -171,7 +187,8 @@ def _apply_veto(frame, grade, reason, rule: GradingRule):
     order = np.select([handled == g for g in GRADES], list(range(len(GRADES))), len(GRADES))
     lowered = vetoed & (order < best)
     text = np.strings.add("veto: ", veto.astype(STRING))
-    changed = np.strings.add(text, np.strings.add(np.strings.add(" (", grade), f" → {rule.veto_best_grade})"))
+    change = np.strings.add(np.strings.add(" (", grade), f" → {rule.veto_best_grade})")
+    changed = np.strings.add(text, change)
     reason = add_reason(reason, lowered, changed)
     reason = add_reason(reason, vetoed & ~lowered, text)
     return np.where(lowered, rule.veto_best_grade, grade).astype(STRING), reason
@@ -180,9 +197,18 @@ def _apply_veto(frame, grade, reason, rule: GradingRule):
 def _protect_new_firms(frame, grade, reason, rule: GradingRule):
     if not rule.protect_new_firms:
         return grade, reason
-    protect = _bool_column(frame, "new_firm", False) & (grade == "D") & (_str_column(frame, "veto") == "")
+    not_vetoed = _str_column(frame, "veto") == ""
+    protect = _bool_column(frame, "new_firm", False) & (grade == "D") & not_vetoed
     reason = add_reason(reason, protect, "new firm: protected from D")
     return np.where(protect, "C", grade).astype(STRING), reason
+
+
+def _apply_fixed(fixed, grade, reason):
+    has_fixed = fixed != ""
+    computed = np.strings.add(np.strings.add("fixed by planner (computed ", grade), ")")
+    reason = add_reason(reason, has_fixed & (fixed != grade), computed)
+    reason = add_reason(reason, has_fixed & (fixed == grade), "fixed by planner")
+    return np.where(has_fixed, fixed, grade).astype(STRING), reason
 
 
 def _fixed_grades(frame: pd.DataFrame) -> np.ndarray:
@@ -191,7 +217,8 @@ def _fixed_grades(frame: pd.DataFrame) -> np.ndarray:
     bad = (fixed != "") & ~np.isin(fixed.astype(object), ALL_GRADES)
     if bad.any():
         errors = ErrorCollector()
-        rows = frame["source_row"].to_numpy() if "source_row" in frame.columns else np.arange(len(frame)) + 2
+        rows = (frame["source_row"].to_numpy() if "source_row" in frame.columns
+                else np.arange(len(frame)) + 2)                # header = row 1
         for row, value in zip(rows[bad], fixed[bad].astype(object)):   # error rows only
             errors.add(InputError(f"grade '{value}' is not one of A, B, C, D, U", row=int(row),
                                   column="grade", rule="planner-fixed grade"))

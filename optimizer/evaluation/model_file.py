@@ -230,7 +230,8 @@ def _indicator_sets(raw: dict[str, dict[str, IndicatorRaw]], grading: GradingRul
     for set_name in SET_NAMES:
         if set_name not in raw:
             continue
-        items = tuple(_indicator(key, ind, (set_name, key), file) for key, ind in raw[set_name].items())
+        items = tuple(_indicator(key, ind, (set_name, key), file)
+                      for key, ind in raw[set_name].items())
         if not items or sum(i.weight for i in items) <= 0:
             raise ScenarioError(f"[indicators.{set_name}] needs indicators with positive total "
                                 "weight", file=file, rule="indicator sets")
@@ -263,7 +264,8 @@ def _indicator(key: str, raw: IndicatorRaw, path: tuple[str, str], file) -> Indi
         fail(f"denominator weights must be ≥ 0 with a positive sum, got {denominator}")
     if not (raw.weight >= 0 and math.isfinite(raw.weight)):
         fail(f"weight must be a finite number ≥ 0, got {raw.weight}")
-    if isinstance(raw.benchmark, float) and not (raw.benchmark > 0 and math.isfinite(raw.benchmark)):
+    fixed = raw.benchmark if isinstance(raw.benchmark, float) else None
+    if fixed is not None and not (fixed > 0 and math.isfinite(fixed)):
         fail(f"a fixed benchmark must be > 0, got {raw.benchmark}")
     if not (raw.scale > 0 and math.isfinite(raw.scale)):
         fail(f"scale must be > 0, got {raw.scale}")
@@ -290,5 +292,6 @@ def _tiers(raw: dict[str, dict], grading: GradingRule, file) -> dict[str, Tier]:
     else:
         # 未评价 firms (below min_land_mu, start-ups, utilities) are "handled as B" in practice.
         like = tiers[grading.ungraded_like]
-        tiers[UNGRADED] = dataclasses.replace(like, label=f"未评价（按{grading.ungraded_like}类）")
+        label = f"未评价（按{grading.ungraded_like}类）"
+        tiers[UNGRADED] = dataclasses.replace(like, label=label)
     return tiers

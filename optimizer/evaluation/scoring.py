@@ -46,7 +46,8 @@ class SetScores:
     notes: list[str] = field(default_factory=list)    # table-level notes (absent optional columns)
 
 
-def group_mean(values: np.ndarray, codes: np.ndarray, select: np.ndarray, n_groups: int) -> np.ndarray:
+def group_mean(values: np.ndarray, codes: np.ndarray, select: np.ndarray,
+               n_groups: int) -> np.ndarray:
     """Mean of ``values[select]`` per group code; NaN for a group with no selected row."""
     sums = np.bincount(codes[select], weights=values[select], minlength=n_groups)
     counts = np.bincount(codes[select], minlength=n_groups)
@@ -88,7 +89,7 @@ def score_set(frame: pd.DataFrame, indicators: tuple[Indicator, ...], in_set: np
         used_weight += np.where(included, ind.weight, 0.0)
         items[ind.key] = item
     with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.where(used_weight > 0, total_weight / np.where(used_weight > 0, used_weight, 1), np.nan)
+        factor = np.where(used_weight > 0, total_weight / used_weight, np.nan)
     score = np.zeros(n)
     for ind in indicators:
         fraction, included = fractions[ind.key]
@@ -143,8 +144,8 @@ def _item(frame, ind: Indicator, in_set, graded, codes, n_groups):
             notes.append((rows & ~quiet, f"{what}: item excluded, weights renormalised"))
     notes.append((in_set & ~bench_ok, f"no usable benchmark for {ind.label_zh} in the group: "
                   "item excluded, weights renormalised"))
-    item = ItemResult(value=np.where(in_set, value, np.nan), benchmark=np.where(in_set, bench, np.nan),
-                      points=np.empty(0), notes=notes)
+    item = ItemResult(value=np.where(in_set, value, np.nan),
+                      benchmark=np.where(in_set, bench, np.nan), points=np.empty(0), notes=notes)
     return fraction, included & in_set, item
 
 
