@@ -3,7 +3,8 @@
 A scenario names its inputs (paths relative to the scenario file), the model
 file, resources, caps, intensity target, tiers overrides, variants and a sweep.
 Unknown keys are errors with the nearest valid key suggested; a scenario may
-``extends = "other.toml"`` another one (cycles are errors). Runs are
+``extends = "other.toml"`` another one: it inherits the settings (not the
+variants or sweep) and overrides what it states; cycles are errors. Runs are
 base + one per variant + one per sweep value (derived from the base).
 """
 
@@ -297,6 +298,9 @@ def load_raw(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list[Path]
     parent = raw.get("scenario", {}).get("extends") if isinstance(raw.get("scenario"), dict) else None
     if isinstance(parent, str):
         parent_raw, parent_files = load_raw(path.parent / parent, (*chain, path))
+        # a child inherits settings, not the parent's variants or sweep
+        parent_raw.pop("variants", None)
+        parent_raw.pop("sweep", None)
         raw = _deep_merge(parent_raw, raw)
         files += parent_files
     return raw, files
