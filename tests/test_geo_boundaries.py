@@ -268,3 +268,16 @@ def test_overlapping_zones_are_warned_with_the_shared_area(tmp_path):
     zones = load_zones(tmp_path, [A, overlapping], ["A", "O"], [100, 100])
     report = check_boundaries(zones)
     assert report.warnings == ["zones A and O overlap by 75.0 mu; the shared land counts in both"]
+
+
+def test_parcels_without_geometry_feed_occupied_land_only():
+    zones = gpd.GeoDataFrame({"zone_id": ["A"], "approved_area_ha": [100.0]}, geometry=[A],
+                             crs="EPSG:4549")
+    parcels = gpd.GeoDataFrame({"id": ["a", "b"], "zone_id": ["A", ""], "land_mu": [3.0, 2.0]},
+                               geometry=[None, None], crs="EPSG:4549")
+    report = check_boundaries(zones, parcels)
+    assert report.table["occupied_mu"].tolist() == [3.0]
+    assert report.table["name"].tolist() == [""]
+    assert len(report.violations) == 0
+    assert report.assigned_zones.to_dict("list") == {"id": ["b"], "zone_id": [""]}
+    assert report.warnings[0].startswith("2 parcel(s) have no geometry")

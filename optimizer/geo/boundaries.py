@@ -88,7 +88,7 @@ def check_boundaries(zones: gpd.GeoDataFrame, parcels=None, protected=None, feat
         occupied, counts, violations, assigned, mismatches, multi = found
 
     table = pd.DataFrame({
-        "zone_id": zone_ids.astype(str), "name": zones["name"].to_numpy(dtype=object),
+        "zone_id": zone_ids.astype(str), "name": _names(zones),
         "approved_area_mu": approved, "boundary_area_mu": boundary, "occupied_mu": occupied,
         "protected_mu": prot, "reserve_mu": reserve, "land_cap_mu": caps,
         "violations": counts,
@@ -105,6 +105,12 @@ def check_boundaries(zones: gpd.GeoDataFrame, parcels=None, protected=None, feat
         land_groups=None if labels is None else dict(zip(zone_ids.tolist(), keys.tolist())),
         assigned_zones=assigned, mismatches=mismatches, multi_zone=multi, warnings=warnings,
         group_names=group_names)
+
+
+def _names(zones):
+    if "name" not in zones.columns:
+        return np.full(len(zones), "", dtype=object)
+    return zones["name"].fillna("").astype(str).to_numpy(dtype=object)
 
 
 def _require_crs(gdf, what):
@@ -197,7 +203,7 @@ def _parcel_warnings(pgeom, declared, zone_ids, found):
         out.append(f"zone_id {z!r} of parcels is not in the zones layer")
     unplaced = int((found.assigned["zone_id"] == "").sum())
     if unplaced:
-        out.append(f"{unplaced} parcel(s) without zone_id lie in no zone")
+        out.append(f"{unplaced} parcel(s) without zone_id: no zone found from their geometry")
     return out
 
 
