@@ -95,7 +95,9 @@ def allocate(enterprises: pd.DataFrame, config: AllocationConfig,
         return _failed(data, config, frame, status, msg, solver, built.model, t0, formulation,
                        timings, sol.best_bound)
     s, alive = built.s_cols(sol.x), built.alive_cols(sol.x)
-    y = np.clip(sol.x[built.y_slice], 0.0, 1.0)
+    # solver round-off (1e-12) must not push a scale past its tier bounds
+    s = np.where(alive, np.clip(s, data.s_lo, np.maximum(data.s_ub, data.s_lo)), 0.0)
+    y = np.clip(sol.x[built.y_slice], 0.0, 1.0) + 0.0      # no "-0.0" in CSVs
     diagnosis = [] if sol.status == "optimal" else [
         f"time limit reached: the best solution found is reported; best bound "
         f"{sol.best_bound if sol.best_bound is not None else float('nan'):,.2f}"]

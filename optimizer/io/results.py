@@ -38,6 +38,9 @@ def _csv(frame: pd.DataFrame, path: Path, sort_by: list[str]) -> None:
         if col in out and len(out):
             out[col] = neutralise(out[col])
     for col in out.columns:
+        if out[col].dtype == np.float64:
+            # round-off like -1e-12 would print as "-0.000000"
+            out[col] = out[col].mask(out[col].abs() < 5e-7, 0.0)
         if out[col].dtype == bool:
             out[col] = out[col].map({True: "true", False: "false"})
     out.to_csv(path, index=False, float_format=FLOAT_FORMAT, na_rep="", lineterminator="\n",

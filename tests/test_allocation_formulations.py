@@ -1,0 +1,136 @@
+"""The fast segment formulation against the plain SPEC §4 model and an independent solver."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from optimizer.allocation.data import prepare
+from optimizer.allocation.engine import allocate
+from optimizer.allocation.model import LinearModel
+from optimizer.allocation.plain import build_plain
+from optimizer.allocation.segments import build_segments, enterprise_segments
+from optimizer.allocation.synthetic import (synthetic_config, synthetic_enterprises,
+                                            synthetic_projects)
+from optimizer.policy import CapSpec
+
+DATA = Path(__file__).parent / "data"
+
+
+def linprog_objective(model: LinearModel) -> float:
+    """Solve with scipy's HiGHS front end: an independent path to the optimum."""
+    A = model.A.tocsr()
+    eq = np.isfinite(model.row_lb) & (model.row_lb == model.row_ub)
+    up = np.isfinite(model.row_ub) & ~eq
+    lo = np.isfinite(model.row_lb) & ~eq
+    import scipy.sparse as sp
+    A_ub = sp.vstack([A[up], -A[lo]]).tocsr()
+    b_ub = np.concatenate([model.row_ub[up], -model.row_lb[lo]])
+    sign = -1.0 if model.sense == "max" else 1.0
+    res = linprog(sign * model.c, A_ub=A_ub if A_ub.shape[0] else None,
+                  b_ub=b_ub if A_ub.shape[0] else None,
+                  A_eq=A[eq] if eq.any() else None, b_eq=model.row_lb[eq] if eq.any() else None,
+                  bounds=np.column_stack([model.lb, model.ub]), method="highs")
+    assert res.status == 0, res.message
+    return sign * res.fun + model.offset
+
+
+def case(seed: int, n: int = 40, intensity: bool = True, resources: int = 4):
+    ents = synthetic_enterprises(n, n_zones=4, seed=seed)
+    projects = synthetic_projects(4, n_zones=4, seed=seed + 100)
+    cfg = synthetic_config(resources, intensity=intensity)
+    cfg = dataclasses.replace(cfg, zone_caps={r: CapSpec(factor=1.05) for r in cfg.resources},
+                              intensity=CapSpec(factor=1.0) if intensity else None)
+    return ents, projects, cfg
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_segments_equal_plain_and_linprog(seed):
+    ents, projects, cfg = case(seed, intensity=seed % 2 == 0, resources=4 + 2 * (seed % 3 == 0))
+    fast = allocate(ents, cfg, projects)
+    plain = allocate(ents, cfg, projects, formulation="plain")
+    assert fast.status == plain.status == "optimal"
+    assert fast.objective == pytest.approx(plain.objective, rel=1e-7)
+    assert linprog_objective(plain.model) == pytest.approx(fast.objective, rel=1e-7)
+    assert linprog_objective(fast.model) == pytest.approx(fast.objective, rel=1e-7)
+    # the solver's own objective (offset included) matches the recomputed Σ w·VA·s
+    z_fast = fast.zones.set_index(["zone_id", "resource"])
+    z_plain = plain.zones.set_index(["zone_id", "resource"])
+    np.testing.assert_allclose(z_fast["shadow_price"].fillna(-1), z_plain["shadow_price"]
+                               .fillna(-1), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_segments_equal_plain_milp(seed):
+    ents, projects, cfg = case(seed, n=14)
+    cfg = dataclasses.replace(cfg, method="milp")
+    fast = allocate(ents, cfg, projects)
+    plain = allocate(ents, cfg, projects, formulation="plain")
+    assert fast.status == plain.status == "optimal"
+    assert fast.objective == pytest.approx(plain.objective, rel=1e-4)   # HiGHS MIP gap
+
+
+def test_smaller_blocks_do_not_change_the_optimum():
+    ents, projects, cfg = case(3, n=60)
+    whole = allocate(ents, cfg, projects)
+    chunked = allocate(ents, cfg, projects, block_size=4)
+    assert chunked.model.n_rows > whole.model.n_rows
+    assert chunked.objective == pytest.approx(whole.objective, rel=1e-9)
+
+
+def test_segments_have_about_one_column_per_enterprise():
+    data = prepare(*case(0, n=200, intensity=False)[::2])
+    ent, start, length = enterprise_segments(data)
+    assert ent.size <= 1.5 * data.n
+    # filled in order, the segments rebuild every scale range exactly
+    np.testing.assert_allclose(np.bincount(ent, weights=length, minlength=data.n),
+                               np.maximum(data.s_ub, data.s_lo) - data.s_lo, atol=1e-12)
+
+
+def regression_case():
+    """Round numbers so the reference text is the same on every platform."""
+    import pandas as pd
+    ents = pd.DataFrame({
+        "id": ["e1", "e2", "e3", "e4"], "name": "", "zone_id": ["Z1", "Z1", "Z2", "Z2"],
+        "grade": ["A", "B", "C", "D"], "score": 1.0,
+        "land_mu": [10.0, 20.0, 30.0, 40.0], "energy_tce": [100.0, 50.0, 300.0, 400.0],
+        "value_added": [1000.0, 800.0, 600.0, 100.0], "tax": 1.0})
+    projects = pd.DataFrame({
+        "id": ["p1", "p2"], "name": "", "zone_id": ["Z1", "Z2"], "land_mu": [10.0, 10.0],
+        "investment": [4000.0, 1000.0], "value_added": [900.0, 500.0], "tax": 0.0,
+        "energy_tce": [60.0, 50.0], "fdi": [True, False]})
+    cfg = dataclasses.replace(
+        synthetic_config(4), resources=("land_mu", "energy_tce"), method="milp",
+        zone_caps={}, zone_land_caps_mu={"Z1": 35.0, "Z2": 60.0},
+        global_caps={"energy_tce": CapSpec(absolute=800.0)}, intensity=CapSpec(absolute=0.5))
+    return ents, projects, cfg
+
+
+def test_lp_export_matches_reference():
+    """Formulation regression: a change to the maths shows up in this diff."""
+    from optimizer.solvers.export import lp_text
+    ents, projects, cfg = regression_case()
+    built = build_segments(prepare(ents, cfg, projects), milp=True)
+    text = lp_text(built.model)
+    reference = DATA / "allocation_small.lp"
+    assert text == reference.read_text(encoding="utf-8")
+
+
+def test_regression_case_solves_the_same_both_ways():
+    ents, projects, cfg = regression_case()
+    fast = allocate(ents, cfg, projects)
+    plain = allocate(ents, cfg, projects, formulation="plain")
+    assert fast.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_plain_model_shape():
+    ents, projects, cfg = case(1, n=10, intensity=True)
+    data = prepare(ents, cfg, projects)
+    built = build_plain(data)
+    R = len(data.resources)
+    assert built.model.n_cols == data.n * (R + 1) + data.projects.n
+    assert built.model.n_rows == data.n * R + len(data.caps) + 1
