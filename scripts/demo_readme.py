@@ -82,6 +82,25 @@ Achieved (aggregate = Σ numerator / Σ denominator; median over firms):
 
 New projects: investment intensity {proj_lo:.0f}–{proj_hi:.0f} 万元/亩; {below_270} of
 {n_projects} fall below the Wenling 2021 标准地 floor of 270 万元/亩.
+
+## Protected land and named features
+
+{protected_table}
+
+Protected patches sit on zone boundaries (partly inside, reducing the zone land cap);
+the 临平 patch lies just outside its zone. No parcel touches protected land. The
+features layer holds one road or river beyond each side of six zones (the touching
+pair shares one set) plus a farther second road north of 长兴, for 四至 descriptions.
+
+## Regenerate, benchmark
+
+    python scripts/make_demo_data.py                     # rewrites this folder
+    python scripts/make_demo_data.py --enterprises 1000000 --out /tmp/bench1m
+
+Benchmark mode uses all 109 usable catalogue zones (non-overlapping exact-area
+polygons) and writes zones.gpkg, enterprises.csv, projects.csv and, with
+`--parcels points`, enterprises.gpkg with one point per firm. GeoPackages carry a
+pinned timestamp (GDAL `OGR_CURRENT_DATE`) so reruns are byte-identical.
 """
 
 
@@ -97,6 +116,15 @@ def _cell(v) -> str:
     if isinstance(v, float):
         return f"{v:,.2f}" if abs(v) < 1e5 else f"{v:,.0f}"
     return str(v)
+
+
+def _protected_overlap(protected, zones) -> pd.DataFrame:
+    """Area of each protected patch inside the zones, ha."""
+    union = zones.to_crs(METRIC_CRS).union_all()
+    prot = protected.to_crs(METRIC_CRS)
+    return pd.DataFrame({"kind": prot["kind"], "name": prot["name"],
+                         "area_ha": prot.area / M2_PER_HA,
+                         "inside_zones_ha": prot.intersection(union).area / M2_PER_HA})
 
 
 def render(f: dict) -> str:
@@ -123,4 +151,5 @@ def render(f: dict) -> str:
         t=TARGETS, rd=TARGETS["rd_share"], calibration=_markdown(cal),
         proj_lo=intensity.min(), proj_hi=intensity.max(),
         below_270=int((intensity < 270).sum()),
-    ) + f"\nShares drawn: {SHARES}.\n"
+        protected_table=_markdown(_protected_overlap(f["protected"], zones)),
+    ) + "\nShares drawn: " + ", ".join(f"{k} {v:.1%}" for k, v in SHARES.items()) + ".\n"
