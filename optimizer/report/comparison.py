@@ -14,7 +14,7 @@ import pandas as pd
 
 from optimizer.report.labels import kpi_sort_key
 from optimizer.report.results import read_summary
-from optimizer.report.safety import neutralise_frame
+from optimizer.report.safety import csv_safe
 
 FLOAT_FORMAT = "%.6f"
 LEADING = ["variant", "status", "method", "solver", "objective"]
@@ -32,10 +32,11 @@ def comparison_frame(summaries: dict[str, dict]) -> pd.DataFrame:
                "objective": summary.get("objective", kpis.get("objective"))}
         row.update({k: kpis.get(k) for k in kpi_keys})
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=LEADING + kpi_keys)
-    for col in frame.columns:
-        frame[col] = _column_type(frame[col], text=col in LEADING[:4])
-    return frame
+    columns = LEADING + kpi_keys
+    # Column by column from Python objects: pandas would turn ints with a gap into floats.
+    return pd.DataFrame({col: _column_type(pd.Series([r[col] for r in rows], dtype=object),
+                                           text=col in LEADING[:4]) for col in columns},
+                        columns=columns)
 
 
 def _column_type(values: pd.Series, text: bool) -> pd.Series:
@@ -59,7 +60,7 @@ def write_comparison(variant_dirs: dict[str, Path], out_csv: Path) -> pd.DataFra
     """
     summaries = {name: read_summary(Path(path)) for name, path in variant_dirs.items()}
     frame = comparison_frame(summaries)
-    write_csv(neutralise_frame(frame), Path(out_csv))
+    write_csv(csv_safe(frame), Path(out_csv))
     return frame
 
 

@@ -116,3 +116,17 @@ def stacked(results: list[VariantResult], table: str) -> pd.DataFrame:
         return pd.DataFrame()
     long = pd.concat(frames, ignore_index=True)
     return long[["variant"] + [c for c in long.columns if c != "variant"]]
+
+
+def flatten_manifest(manifest: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested manifest → sorted (dotted key, text value) rows."""
+    rows = []
+    for key in sorted(manifest, key=str):
+        value, name = manifest[key], f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows += flatten_manifest(value, name + ".")
+        elif isinstance(value, (list, tuple)):
+            rows.append((name, ", ".join(str(v) for v in value)))
+        else:
+            rows.append((name, "" if value is None else str(value)))
+    return rows

@@ -43,6 +43,22 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_safe(frame: pd.DataFrame, neutralise: bool = True) -> pd.DataFrame:
+    """A copy ready for ``to_csv(lineterminator="\\n")``: formulas neutralised, CR → LF.
+
+    Python's csv writer (3.11) quotes a field only for characters of the line
+    terminator, so with ``"\\n"`` a bare carriage return stays unquoted and a
+    reader splits the row there. A line break inside a cell is written as LF
+    (quoted), which every spreadsheet reads as an in-cell line break.
+    """
+    out = neutralise_frame(frame) if neutralise else frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].str.replace("\r\n", "\n", regex=False) \
+                .str.replace("\r", "\n", regex=False)
+    return out
+
+
 def _is_text(values: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(values) or values.dtype == object
 

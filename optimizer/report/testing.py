@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.report.safety import csv_safe
+
 HOSTILE_NAMES = ('=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tx", "\rx",
                  "<script>alert(1)</script>", "</script><b>x</b>")
 ZONES = (("Z01", "黄岩经济开发区", 121.20, 28.62), ("Z02", "台州湾新区", 121.42, 28.55),
@@ -176,7 +178,7 @@ def write_fake_run(root: Path, n: int = 120, variants: dict | None = None, seed:
                   "grades": grades_for(ents), "tiers": tiers_for(scales),
                   "boundaries": boundaries_frame()}
         for table, frame in tables.items():
-            frame.to_csv(vdir / f"{table}.csv", index=False, float_format=FLOAT,
+            csv_safe(frame, neutralise=False).to_csv(vdir / f"{table}.csv", index=False, float_format=FLOAT,
                          lineterminator="\n")
         (vdir / "summary.json").write_text(json.dumps(summary_for(alloc, variant, scales),
                                                       ensure_ascii=False, indent=1), "utf-8")

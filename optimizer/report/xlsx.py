@@ -25,8 +25,8 @@ import xlsxwriter
 
 from optimizer.errors import OutputError
 from optimizer.report.labels import header
-from optimizer.report.results import (VariantResult, first_table, load_run, run_resources,
-                                      stacked)
+from optimizer.report.results import (VariantResult, first_table, flatten_manifest, load_run,
+                                      run_resources, stacked)
 from optimizer.report.safety import neutralise_formula, neutralise_frame
 
 SHEETS = ("summary", "comparison", "zones", "enterprises", "grades", "tiers", "manifest")
@@ -227,20 +227,6 @@ def _long_sheet(book: _Book, name: str, frame: pd.DataFrame, freeze_cols: int = 
         return
     _widths(ws, [str(c) for c in frame.columns])
     write_table(book, ws, frame, 0, freeze_cols=freeze_cols)
-
-
-def flatten_manifest(manifest: dict, prefix: str = "") -> list[tuple[str, str]]:
-    """Nested manifest → sorted (dotted key, text value) rows."""
-    rows = []
-    for key in sorted(manifest, key=str):
-        value, name = manifest[key], f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            rows += flatten_manifest(value, name + ".")
-        elif isinstance(value, (list, tuple)):
-            rows.append((name, ", ".join(str(v) for v in value)))
-        else:
-            rows.append((name, "" if value is None else str(value)))
-    return rows
 
 
 def render_xlsx(out_path: Path, results: list[VariantResult], manifest: dict,

@@ -1,0 +1,92 @@
+"""Per-enterprise lookup data for the HTML report (企业查询).
+
+Columnar JSON (one list per field, enterprises sorted by id) keeps the file
+small; the page's script searches id/name and shows the grade, the score
+breakdown (grades.csv: value, benchmark, points per indicator), quotas before
+and after in every variant and the binding reason. Large runs embed the first
+``MAX_LOOKUP`` enterprises by id and say so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.report.labels import INDICATORS_ZH, resource_label
+from optimizer.report.results import VariantResult, first_table, run_resources
+
+MAX_LOOKUP = 20_000
+
+
+def _numbers(values: pd.Series, decimals: int = 4) -> list:
+    """Rounded floats (None for missing) — short JSON."""
+    arr = np.round(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), decimals)
+    return [None if not np.isfinite(v) else v for v in arr.tolist()]
+
+
+def _texts(values: pd.Series) -> list[str]:
+    return values.fillna("").astype(str).tolist()
+
+
+def indicator_keys(grades: pd.DataFrame) -> list[str]:
+    """Indicators present as <key>_value / _benchmark / _points triples, in file order."""
+    return [c[:-len("_points")] for c in grades.columns
+            if c.endswith("_points") and f"{c[:-len('_points')]}_value" in grades.columns]
+
+
+def _codes(values: pd.Series) -> tuple[list[int], list[str]]:
+    """Dictionary-encode repeated text (binding reasons): codes and the sorted table."""
+    codes, uniques = pd.factorize(values.fillna("").astype(str), sort=True)
+    return codes.tolist(), [str(u) for u in uniques]
+
+
+def lookup_data(results: list[VariantResult]) -> dict:
+    allocs = [r.allocation for r in results if "id" in r.allocation.columns]
+    if not allocs:
+        return {"n": 0, "total": 0}
+    ident = pd.concat([a[[c for c in ("id", "name", "zone_id", "grade", "score") if c in a]]
+                       for a in allocs]).drop_duplicates("id").sort_values("id", kind="mergesort")
+    total = len(ident)
+    ident = ident.iloc[:MAX_LOOKUP]
+    ids = ident["id"]
+    resources = run_resources(results)
+    data = {"n": len(ident), "total": total, "resources": resources,
+            "resourceLabels": {r: resource_label(r) for r in resources},
+            "id": _texts(ids), "name": _texts(ident.get("name", pd.Series("", index=ident.index))),
+            "zone": _texts(ident.get("zone_id", pd.Series("", index=ident.index))),
+            "grade": _texts(ident.get("grade", pd.Series("", index=ident.index))),
+            "score": _numbers(ident.get("score", pd.Series(np.nan, index=ident.index)), 2)}
+    data.update(_grades_part(first_table(results, "grades"), ids))
+    base = allocs[0].drop_duplicates("id").set_index("id").reindex(ids)
+    data["before"] = {r: _numbers(base.get(f"{r}_before", pd.Series(np.nan, index=ids)))
+                      for r in resources}
+    data["valueBefore"] = _numbers(base.get("value_before", pd.Series(np.nan, index=ids)), 2)
+    data["variants"] = [_variant_part(res, ids, resources) for res in results]
+    return data
+
+
+def _grades_part(grades: pd.DataFrame, ids: pd.Series) -> dict:
+    if grades.empty or "id" not in grades.columns:
+        return {"indicators": [], "indicatorLabels": {}, "points": {}, "reason": []}
+    g = grades.drop_duplicates("id").set_index("id").reindex(ids)
+    keys = indicator_keys(grades)
+    part = {"indicators": keys, "indicatorLabels": {k: INDICATORS_ZH.get(k, k) for k in keys},
+            "ind": {k: [_numbers(g[f"{k}_value"]), _numbers(g.get(f"{k}_benchmark",
+                        pd.Series(np.nan, index=g.index))), _numbers(g[f"{k}_points"], 2)]
+                    for k in keys}}
+    part["reason"] = _texts(g["reason"]) if "reason" in g.columns else []
+    part["group"] = _texts(g["group"]) if "group" in g.columns else []
+    return part
+
+
+def _variant_part(res: VariantResult, ids: pd.Series, resources: list[str]) -> dict:
+    if "id" not in res.allocation.columns:
+        return {"name": res.name, "status": str(res.summary.get("status", "")), "missing": True}
+    a = res.allocation.drop_duplicates("id").set_index("id").reindex(ids)
+    missing = pd.Series(np.nan, index=a.index)
+    codes, table = _codes(a.get("binding", pd.Series("", index=a.index)))
+    return {"name": res.name, "status": str(res.summary.get("status", "")),
+            "scale": _numbers(a.get("scale", missing)),
+            "after": {r: _numbers(a.get(f"{r}_after", missing)) for r in resources},
+            "valueAfter": _numbers(a.get("value_after", missing), 2),
+            "binding": codes, "bindingText": table}

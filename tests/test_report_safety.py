@@ -1,0 +1,51 @@
+"""Hostile text helpers: formula neutralisation, CSV line breaks, HTML and JSON escaping."""
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from optimizer.report.safety import (csv_safe, html_text, neutralise_formula, neutralise_frame,
+                                     script_json)
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_formula_starts_get_an_apostrophe(text):
+    assert neutralise_formula(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["黄岩模具厂", "a=b", "", "'=already", "1+1"])
+def test_plain_text_is_unchanged(text):
+    assert neutralise_formula(text) == text
+
+
+def test_frame_neutralises_text_columns_only():
+    frame = pd.DataFrame({"name": ["=1", "ok", "-x"], "value": [-1.0, 2.0, -3.0]})
+    out = neutralise_frame(frame)
+    assert out["name"].tolist() == ["'=1", "ok", "'-x"]
+    assert out["value"].tolist() == [-1.0, 2.0, -3.0]
+    assert frame["name"].tolist() == ["=1", "ok", "-x"]      # input untouched
+
+
+def test_csv_safe_keeps_a_carriage_return_inside_its_cell():
+    frame = pd.DataFrame({"id": ["E1", "E2"], "name": ["\rx", "a\r\nb"], "v": [1.0, 2.0]})
+    text = csv_safe(frame).to_csv(index=False, lineterminator="\n")
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert back["id"].tolist() == ["E1", "E2"]                # no row split at the CR
+    assert back["name"].tolist() == ["'\nx", "a\nb"]
+
+
+def test_html_text_escapes_markup_and_slashes():
+    out = str(html_text('<script>alert(1)</script> http://x "q" \'s\''))
+    assert "<" not in out and ">" not in out and '"' not in out
+    assert "http://" not in out and "&#47;" in out
+
+
+def test_script_json_cannot_close_its_script_element():
+    data = {"name": "</script><script>alert(1)</script>", "x": float("nan"), "u": "\u2028&"}
+    text = str(script_json(data))
+    assert "</" not in text and "<" not in text and "&" not in text
+    assert json.loads(text) == {"name": data["name"], "x": None, "u": "\u2028&"}

@@ -1,0 +1,89 @@
+"""report.xlsx: sheets, frozen headers, filters, bilingual headers, no formula from input."""
+
+import openpyxl
+import pytest
+
+from optimizer.report.comparison import write_comparison
+from optimizer.report.testing import HOSTILE_NAMES, write_fake_run
+from optimizer.report.xlsx import SHEETS, number_format, write_xlsx
+
+N = 30
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    root = tmp_path_factory.mktemp("xlsx")
+    dirs, manifest = write_fake_run(root / "run", n=N, hostile=True)
+    comparison = write_comparison(dirs, root / "comparison.csv")
+    write_xlsx(root / "report.xlsx", dirs, manifest, comparison)
+    return openpyxl.load_workbook(root / "report.xlsx")
+
+
+def test_exactly_the_listed_sheets(book):
+    assert book.sheetnames == list(SHEETS) == ["summary", "comparison", "zones", "enterprises",
+                                               "grades", "tiers", "manifest"]
+
+
+def test_every_sheet_has_frozen_header_and_a_filter(book):
+    expected = {"summary": "B4", "comparison": "B2", "zones": "C2", "enterprises": "C3",
+                "grades": "B2", "tiers": "C2", "manifest": "B2"}
+    for name, pane in expected.items():
+        assert book[name].freeze_panes == pane, name
+        assert book[name].auto_filter.ref, name
+
+
+def test_no_formula_cell_anywhere(book):
+    formulas = [f"{ws.title}!{c.coordinate}" for ws in book for row in ws.iter_rows()
+                for c in row if c.data_type == "f" or (isinstance(c.value, str)
+                                                      and c.value.startswith("="))]
+    assert formulas == []
+
+
+def test_hostile_names_are_text_with_an_apostrophe(book):
+    ws = book["enterprises"]
+    names = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value
+             for r in range(3, ws.max_row + 1)}
+    assert names["E000000"] == "'" + HOSTILE_NAMES[0]            # =HYPERLINK(...)
+    assert names["E000001"] == "'+1" and names["E000002"] == "'-2"
+    assert names["E000003"] == "'@SUM(A1)" and names["E000004"] == "'\tx"
+    assert names["E000006"] == "<script>alert(1)</script>"        # harmless in a cell
+    assert all(ws.cell(row=r, column=2).data_type == "s" for r in range(3, ws.max_row + 1))
+
+
+def test_enterprises_sheet_is_wide_one_row_per_enterprise(book):
+    ws = book["enterprises"]
+    assert ws.max_row == 2 + N
+    top = [c.value for c in ws[1]]
+    heads = [c.value for c in ws[2]]
+    assert heads[:2] == ["编号 / id", "名称 / name"]
+    assert "用地·配置后(亩) / land_mu_after" in heads
+    assert heads.count("用地·配置后(亩) / land_mu_after") == 3       # one block per variant
+    assert [v for v in top if v and v.startswith("方案 variant")] == [
+        "方案 variant: base", "方案 variant: strict-D", "方案 variant: energy-0.95"]
+    ids = [ws.cell(row=r, column=1).value for r in range(3, ws.max_row + 1)]
+    assert ids == sorted(ids)
+
+
+def test_numbers_are_numbers_with_formats(book):
+    ws = book["enterprises"]
+    heads = [c.value for c in ws[2]]
+    col = heads.index("用地·变化(%) / land_mu_change_pct") + 1
+    cell = ws.cell(row=3, column=col)
+    assert isinstance(cell.value, (int, float)) and cell.data_type == "n"
+    assert cell.number_format == "0.0"
+    assert number_format("shadow_price") == "#,##0.0000"
+
+
+def test_summary_has_kpis_per_variant_and_boundaries(book):
+    ws = book["summary"]
+    assert [c.value for c in ws[3]][:4] == ["指标 / KPI", "base", "strict-D", "energy-0.95"]
+    labels = [ws.cell(row=r, column=1).value for r in range(1, ws.max_row + 1)]
+    assert "增加值·配置后(万元) / value_added_after" in labels
+    assert "custom_extra_kpi" in labels                              # unknown KPI still shown
+    assert any(str(v).startswith("四至与核准面积核查") for v in labels if v)
+
+
+def test_manifest_is_flattened(book):
+    rows = {r[0].value: r[1].value for r in book["manifest"].iter_rows(min_row=2)}
+    assert rows["inputs.enterprises.csv.sha256"] == "ab" * 32
+    assert rows["versions.ortools"] == "9.15"
