@@ -81,6 +81,8 @@ def grade(scenario, out_dir, force):
     _, grades, _ = grade_step(sf.base, enterprises)
     with atomic_folder(out_dir, force=force) as tmp:
         write_grades(grades, tmp)
+    for note in grades.attrs.get("notes", []):
+        click.echo(f"note: {note}", err=True)
     shares = grades["grade"].value_counts(normalize=True).sort_index()
     click.echo(f"graded {len(grades):,} enterprises: "
                + ", ".join(f"{g} {v:.1%}" for g, v in shares.items())

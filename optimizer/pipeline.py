@@ -182,7 +182,7 @@ def write_grades(grades: pd.DataFrame, folder: Path) -> None:
 def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
                 write_model: Path | None = None) -> dict:
     """Execute one run into ``folder``; returns its summary (status, objective, timings)."""
-    from optimizer.allocation import allocate
+    from optimizer.allocation.engine import allocate
     from optimizer.io.results import write_results
 
     settings = run.settings

@@ -95,14 +95,18 @@ class Intensity(Strict):
     energy_per_value: CapValue | None = None     # θ in tce per 万元
 
 
+# [q_lo, q_hi] multipliers of today's use; q_hi may be "inf" or left out (unbounded).
+QuotaBounds = list[float | Literal["inf"]]
+
+
 class QuotaTable(Strict):
-    default: list[float] | None = Field(default=None, min_length=2, max_length=2)
-    land_mu: list[float] | None = Field(default=None, min_length=2, max_length=2)
-    energy_tce: list[float] | None = Field(default=None, min_length=2, max_length=2)
-    cod_t: list[float] | None = Field(default=None, min_length=2, max_length=2)
-    nh3n_t: list[float] | None = Field(default=None, min_length=2, max_length=2)
-    so2_t: list[float] | None = Field(default=None, min_length=2, max_length=2)
-    nox_t: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    default: QuotaBounds | None = Field(default=None, min_length=1, max_length=2)
+    land_mu: QuotaBounds | None = Field(default=None, min_length=1, max_length=2)
+    energy_tce: QuotaBounds | None = Field(default=None, min_length=1, max_length=2)
+    cod_t: QuotaBounds | None = Field(default=None, min_length=1, max_length=2)
+    nh3n_t: QuotaBounds | None = Field(default=None, min_length=1, max_length=2)
+    so2_t: QuotaBounds | None = Field(default=None, min_length=1, max_length=2)
+    nox_t: QuotaBounds | None = Field(default=None, min_length=1, max_length=2)
 
 
 class EfficiencyTable(Strict):

@@ -1,0 +1,146 @@
+"""Batch runs through the real CLI: outputs, determinism, executors, atomicity."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO, scenario_text
+
+VARIANT_FILES = ("allocation.csv", "projects.csv", "zones.csv", "summary.json", "grades.csv",
+                 "tiers.csv")
+TOP_FILES = ("comparison.csv", "report.xlsx", "report.html", "manifest.json")
+
+SWEEP = """
+[[variants]]
+name = "strict-D"
+set = { "tiers.D.scale" = [0.4, 0.7] }
+
+[[variants]]
+name = "rule"
+set = { "scenario.method" = "rule" }
+
+[sweep]
+key = "caps.global.energy_tce.factor"
+values = [0.90, 0.95, 1.0]
+"""
+
+
+def csv_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.csv"))}
+
+
+@pytest.fixture
+def sweep_case(small_case):
+    small_case.write_text(scenario_text(extra=SWEEP), encoding="utf-8")
+    return small_case
+
+
+def test_variants_and_sweep_give_1_plus_v_plus_s_complete_runs(sweep_case, cli, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, err = cli("run", sweep_case, "-o", out, "--jobs", "1", "--quiet")
+    assert code == 0, err
+    runs = ["base", "strict-D", "rule", "sweep-0.9", "sweep-0.95", "sweep-1"]
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(runs)
+    for run in runs:
+        for name in VARIANT_FILES:
+            assert (out / run / name).stat().st_size > 0, (run, name)
+        assert json.loads((out / run / "summary.json").read_text())["status"] == "optimal"
+    for name in TOP_FILES:
+        assert (out / name).stat().st_size > 0
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert list(comparison["variant"]) == runs
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"]["enterprises"]["sha256"]
+    assert [r["name"] for r in manifest["runs"]] == runs
+    assert not list(tmp_path.glob(".out.partial-*"))
+
+
+def test_loosest_sweep_cap_never_has_lower_objective(sweep_case, cli, tmp_path):
+    out = tmp_path / "out"
+    code, _, err = cli("run", sweep_case, "-o", out, "--jobs", "1", "--quiet")
+    assert code == 0, err
+    objective = {run: json.loads((out / run / "summary.json").read_text())["objective"]
+                 for run in ("sweep-0.9", "sweep-0.95", "sweep-1")}
+    assert objective["sweep-0.9"] <= objective["sweep-0.95"] + 1e-6
+    assert objective["sweep-0.95"] <= objective["sweep-1"] + 1e-6
+
+
+def test_jobs_2_equals_jobs_1_byte_for_byte(sweep_case, cli, tmp_path):
+    code1, _, err1 = cli("run", sweep_case, "-o", tmp_path / "one", "--jobs", "1", "--quiet")
+    code2, _, err2 = cli("run", sweep_case, "-o", tmp_path / "two", "--jobs", "2", "--quiet")
+    assert code1 == 0 and code2 == 0, err1 + err2
+    one, two = csv_bytes(tmp_path / "one"), csv_bytes(tmp_path / "two")
+    assert len(one) == 6 * 5 + 1 and one == two
+
+
+def test_dask_local_cluster_equals_local_run(small_case, cli, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    small_case.write_text(scenario_text(extra=SWEEP.split("[sweep]")[0]), encoding="utf-8")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        code, _, err = cli("run", small_case, "-o", tmp_path / "dask", "--executor", "dask",
+                           "--scheduler", cluster.scheduler_address, "--quiet")
+    assert code == 0, err
+    code, _, err = cli("run", small_case, "-o", tmp_path / "local", "--jobs", "1", "--quiet")
+    assert code == 0, err
+    assert csv_bytes(tmp_path / "dask") == csv_bytes(tmp_path / "local")
+
+
+def test_existing_output_refused_without_force(small_case, cli, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("planner's notes")
+    code, _, err = cli("run", small_case, "-o", out, "--quiet")
+    assert code == 2 and "--force" in err
+    assert (out / "keep.txt").exists()
+    code, _, err = cli("run", small_case, "-o", out, "--quiet", "--force")
+    assert code == 0, err
+    assert not (out / "keep.txt").exists() and (out / "base" / "allocation.csv").exists()
+
+
+def test_unwritable_output_is_a_clear_error(small_case, cli, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, _, err = cli("run", small_case, "-o", blocker / "out", "--quiet")
+    assert code == 2 and "cannot write" in err and "Traceback" not in err
+
+
+def test_failed_run_leaves_no_partial_folder(small_case, cli, tmp_path):
+    small_case.write_text(scenario_text(extra='\n[scenario.x]\n'.replace("[scenario.x]", "")
+                                        + '[[variants]]\nname = "bad"\nset = { "scenario.solver" '
+                                        '= "nosuch:solver" }\n'), encoding="utf-8")
+    code, _, err = cli("run", small_case, "-o", tmp_path / "out", "--quiet", "--jobs", "1")
+    assert code == 2 and "unknown solver" in err
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out.*"))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_run_leaves_no_partial_folder(tmp_path, sig):
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "run",
+                             str(REPO / "scenarios" / "energy-sweep.toml"), "-o", str(out),
+                             "--jobs", "1", "--quiet"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".out.partial-*/base")) and time.time() < deadline:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out*"))
