@@ -1,0 +1,192 @@
+"""Benchmark the allocation engine (issue 4, Performance): not a test, prints figures.
+
+For each n and resource count, on seeded synthetic data (~120 zones, caps on
+every zone and resource, two global caps, an energy-intensity target, n/1000
+candidate projects), each configuration runs in a fresh subprocess so that
+its peak RSS is its own:
+
+* ``segments/<backend>``  allocate() with the fast formulation, end to end
+  (prepare → build → solve → explain → write result files);
+* ``plain/highs``         allocate() with the plain SPEC §4 model;
+* ``direct-scipy``        the full plain model solved by scipy.optimize.linprog
+  (method="highs"), i.e. the "direct HiGHS formulation" of the issue;
+* ``pulp-loops-cbc``      the plain model written with PuLP loops, solved by CBC
+  (only n ≤ 10,000 unless ``--all``).
+
+Ratios are printed against ``segments/highs`` measured in the same run.
+
+    python scripts/bench_allocation.py --sizes 1000,10000,100000 --resources 4,6
+    python scripts/bench_allocation.py --sizes 1000000 --resources 4 --backends highs --no-baselines
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SMALL = 10_000
+
+
+def _case(n: int, n_res: int):
+    from optimizer.allocation.synthetic import (synthetic_config, synthetic_enterprises,
+                                                synthetic_projects)
+    return (synthetic_enterprises(n, n_zones=120, seed=42),
+            synthetic_projects(max(5, n // 1000), n_zones=120, seed=43),
+            synthetic_config(n_res))
+
+
+def run_allocate(n, n_res, backend, formulation):
+    from optimizer.allocation.engine import allocate
+    from optimizer.io.results import write_results
+    from optimizer.solvers import get_solver
+    ents, projects, cfg = _case(n, n_res)
+    t0 = time.perf_counter()
+    res = allocate(ents, cfg, projects, formulation=formulation, solver=get_solver(backend))
+    with tempfile.TemporaryDirectory() as tmp:
+        write_results(res, Path(tmp), tiers=cfg.tiers, variant="bench")
+    total = time.perf_counter() - t0
+    return {"build": res.timings["build"], "solve": res.timings["solve"], "total": total,
+            "objective": res.objective, "status": res.status}
+
+
+def run_direct_scipy(n, n_res):
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    from optimizer.allocation.data import prepare
+    from optimizer.allocation.plain import build_plain
+    ents, projects, cfg = _case(n, n_res)
+    t0 = time.perf_counter()
+    m = build_plain(prepare(ents, cfg, projects)).model
+    A = m.A.tocsr()
+    up, lo = np.isfinite(m.row_ub), np.isfinite(m.row_lb)
+    A_ub = sp.vstack([A[up], -A[lo]]).tocsr()
+    b_ub = np.concatenate([m.row_ub[up], -m.row_lb[lo]])
+    t1 = time.perf_counter()
+    r = linprog(-m.c, A_ub=A_ub, b_ub=b_ub, bounds=np.column_stack([m.lb, m.ub]),
+                method="highs")
+    t2 = time.perf_counter()
+    return {"build": t1 - t0, "solve": t2 - t1, "total": t2 - t0,
+            "objective": -r.fun + m.offset if r.status == 0 else None,
+            "status": "optimal" if r.status == 0 else f"linprog status {r.status}"}
+
+
+def run_pulp_loops(n, n_res):
+    """What a first version written with PuLP loops looks like (per-element calls)."""
+    import numpy as np
+    import pulp
+
+    from optimizer.allocation.data import ENERGY, prepare
+    ents, projects, cfg = _case(n, n_res)
+    t0 = time.perf_counter()
+    d = prepare(ents, cfg, projects)
+    prob = pulp.LpProblem("mujun", pulp.LpMaximize)
+    s = [pulp.LpVariable(f"s_{i}", d.s_lo[i], d.s_hi[i]) for i in range(d.n)]
+    R = len(d.resources)
+    x = [[pulp.LpVariable(f"x_{i}_{r}", d.f[i, r],
+                          None if not np.isfinite(d.q_hi_u[i, r]) else d.q_hi_u[i, r])
+          for r in range(R)] for i in range(d.n)]
+    P = d.projects.n
+    y = [pulp.LpVariable(f"y_{j}", 0, float(d.projects.eligible[j])) for j in range(P)]
+    prob += (pulp.lpSum(d.weight[i] * d.objective[i] * s[i] for i in range(d.n))
+             + pulp.lpSum(d.projects.weight[j] * d.projects.objective[j] * y[j]
+                          for j in range(P)))
+    for i in range(d.n):
+        for r in range(R):
+            prob += x[i][r] >= d.a[i, r] * s[i]
+    for cap in d.caps:
+        r = d.resources.index(cap.resource)
+        members = set(cap.members.tolist()) if cap.kind == "zone" else None
+        ents_in = [i for i in range(d.n) if members is None or d.zone_code[i] in members]
+        pj = [j for j in range(P) if members is None or d.projects.zone_code[j] in members]
+        prob += (pulp.lpSum(x[i][r] for i in ents_in)
+                 + pulp.lpSum(d.projects.d[j, r] * y[j] for j in pj)) <= cap.value
+    if d.theta is not None:
+        e = d.resources.index(ENERGY)
+        prob += (pulp.lpSum(x[i][e] - d.theta * d.value_added[i] * s[i] for i in range(d.n))
+                 + pulp.lpSum((d.projects.d[j, e] - d.theta * d.projects.value_added[j]) * y[j]
+                              for j in range(P))) <= 0
+    t1 = time.perf_counter()
+    prob.solve(pulp.PULP_CBC_CMD(msg=0))
+    t2 = time.perf_counter()
+    return {"build": t1 - t0, "solve": t2 - t1, "total": t2 - t0,
+            "objective": pulp.value(prob.objective), "status": pulp.LpStatus[prob.status]}
+
+
+def one(spec: dict) -> dict:
+    kind = spec["kind"]
+    if kind == "allocate":
+        out = run_allocate(spec["n"], spec["res"], spec["backend"], spec["formulation"])
+    elif kind == "direct":
+        out = run_direct_scipy(spec["n"], spec["res"])
+    else:
+        out = run_pulp_loops(spec["n"], spec["res"])
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def measure(spec: dict, timeout: float) -> dict:
+    try:
+        proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)],
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"status": f"timeout > {timeout:.0f} s"}
+    if proc.returncode != 0:
+        return {"status": "failed: " + proc.stderr.strip().splitlines()[-1][:80]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="1000,10000,100000")
+    p.add_argument("--resources", default="4,6")
+    p.add_argument("--backends", default="highs,highs:ipm,ortools:glop,ortools:pdlp")
+    p.add_argument("--all", action="store_true", help="run PuLP loops at every size")
+    p.add_argument("--no-baselines", action="store_true", help="skip plain/direct/PuLP runs")
+    p.add_argument("--timeout", type=float, default=900.0)
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        print(json.dumps(one(json.loads(args.one))))
+        return
+    header = f"{'n':>9} {'R':>2} {'config':<24} {'build s':>8} {'solve s':>8} {'total s':>8} " \
+             f"{'peak MB':>8} {'objective':>18} {'× fast':>7}  status"
+    print(header)
+    for n in [int(v) for v in args.sizes.split(",")]:
+        for n_res in [int(v) for v in args.resources.split(",")]:
+            specs = [({"kind": "allocate", "n": n, "res": n_res, "backend": b,
+                       "formulation": "segments"}, f"segments/{b}")
+                     for b in args.backends.split(",")]
+            if not args.no_baselines:
+                specs.append(({"kind": "allocate", "n": n, "res": n_res, "backend": "highs",
+                               "formulation": "plain"}, "plain/highs"))
+                specs.append(({"kind": "direct", "n": n, "res": n_res}, "direct-scipy"))
+                if n <= SMALL or args.all:
+                    specs.append(({"kind": "pulp", "n": n, "res": n_res}, "pulp-loops-cbc"))
+            fast = None
+            for spec, label in specs:
+                out = measure(spec, args.timeout)
+                if label == "segments/highs":
+                    fast = out.get("total")
+                ratio = (out["total"] / fast) if fast and "total" in out else float("nan")
+                obj = out.get("objective")
+                print(f"{n:>9,} {n_res:>2} {label:<24} {out.get('build', float('nan')):>8.2f} "
+                      f"{out.get('solve', float('nan')):>8.2f} "
+                      f"{out.get('total', float('nan')):>8.2f} "
+                      f"{out.get('peak_rss_mb', float('nan')):>8.0f} "
+                      f"{obj if obj is not None else float('nan'):>18,.2f} {ratio:>7.1f}  "
+                      f"{out.get('status')}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
