@@ -82,8 +82,9 @@ def firm_names(rng, counties: np.ndarray, city_of_county: dict, sectors: np.ndar
     city_short = _map(counties, {c: str(v)[:2] for c, v in city_of_county.items()}, "浙江")
     place_pick = rng.integers(0, 3, n)
     place = np.where(place_pick == 0, "浙江", np.where(place_pick == 1, city_short, county_short))
-    words = SECTORS.loc[sectors, "words"].str.split("|", expand=True).to_numpy().astype(str)
-    word = np.where(rng.random(n) < 0.5, words[:, 0], words[:, 1])
+    pos = SECTORS.index.get_indexer(sectors)
+    first, second = SECTORS["word1"].to_numpy(str)[pos], SECTORS["word2"].to_numpy(str)[pos]
+    word = np.where(rng.random(n) < 0.5, first, second)
     form = np.array(NAME_FORMS)[rng.integers(0, len(NAME_FORMS), n)]
     suffix = np.where(fdi, "（中国）有限公司", np.where(rng.random(n) < 0.1, "股份有限公司", "有限公司"))
     out = np.where(fdi, "", place)

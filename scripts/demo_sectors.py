@@ -48,6 +48,7 @@ SECTORS = pd.DataFrame(
     columns=["sector", "words", "va_per_mu", "tax_per_va", "va_per_tce", "va_per_pollutant",
              "productivity", "rd_share", "elec_share", "mix_cod", "mix_nh3n", "mix_so2", "mix_nox"],
 ).set_index("sector")
+SECTORS[["word1", "word2"]] = SECTORS["words"].str.split("|", expand=True)
 
 # Leading-industry keywords of the catalogue → sector codes (first match wins per keyword).
 _KEYWORDS = (

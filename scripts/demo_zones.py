@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import geopandas as gpd
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.ops import nearest_points
 
 METRIC_CRS = "EPSG:4549"   # CGCS2000 / 3-degree Gauss-Kruger CM 120E, suits Zhejiang
@@ -192,10 +192,13 @@ def _enclave(rng, outline, row, county) -> MultiPolygon:
     main_area, far_area = area * (1 - ENCLAVE_SHARE), area * ENCLAVE_SHARE
     centre = inland_centre(row.geometry, county, np.sqrt(area / np.pi))
     main = exact_area_polygon(outline, centre, main_area, county)
+    # First direction (of 12) where the detached part fits well inside the county.
     for angle in np.linspace(0.3, 2 * np.pi + 0.3, 12, endpoint=False):
         far_centre = centre + ENCLAVE_OFFSET_M * np.array([np.cos(angle), np.sin(angle)])
         if county.contains(Point(far_centre).buffer(np.sqrt(far_area / np.pi) * 1.6)):
             break
+    else:
+        raise ValueError(f"{row.name}: no room for the enclave part in its county")
     far = exact_area_polygon(base_outline(rng), far_centre, far_area, county.difference(main))
     return MultiPolygon([main, far])
 
@@ -254,7 +257,3 @@ def area_ratio_error(zones: gpd.GeoDataFrame) -> np.ndarray:
     area = zones.to_crs(METRIC_CRS).geometry.area.values
     return area / (zones["approved_area_ha"].values * M2_PER_HA) - 1.0
 
-
-def bounding_box(geom, margin: float):
-    minx, miny, maxx, maxy = geom.bounds
-    return box(minx - margin, miny - margin, maxx + margin, maxy + margin)
