@@ -21,7 +21,7 @@ from markupsafe import Markup
 from optimizer.errors import OutputError
 from optimizer.report import charts
 from optimizer.report.labels import header, resource_label, zh_label
-from optimizer.report.lookup import MAX_LOOKUP, lookup_data
+from optimizer.report.lookup import lookup_data
 from optimizer.report.results import (VariantResult, first_table, flatten_manifest, load_run,
                                       run_resources, stacked)
 from optimizer.report.safety import html_text, jinja_finalize, script_json
@@ -206,9 +206,10 @@ def render_html(results: list[VariantResult], manifest: dict, comparison: pd.Dat
 
 
 def _lookup_note(lookup: dict) -> str:
-    if lookup.get("total", 0) > lookup.get("n", 0):
-        return (f"查询仅含按代码排序的前 {MAX_LOOKUP} 家企业 — the lookup holds the first "
-                f"{MAX_LOOKUP} of {lookup['total']} enterprises by id; all are in report.xlsx.")
+    n, total = lookup.get("n", 0), lookup.get("total", 0)
+    if total > n:
+        return (f"查询仅含按代码排序的前 {n} 家企业 — the lookup holds the first "
+                f"{n} of {total} enterprises by id; all are in report.xlsx.")
     return ""
 
 

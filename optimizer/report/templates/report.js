@@ -1,5 +1,5 @@
 // MuJun report: map recolouring and per-enterprise lookup. Vanilla JS, no network.
-// Data come from <script type="application/json"> blocks and are only ever written
+// Data come from the JSON script blocks (type application/json) and are only ever written
 // with textContent (never innerHTML), so input text cannot become markup.
 (function () {
   "use strict";

@@ -1,0 +1,185 @@
+"""report.html: offline, escaped, complete; chart numbers and map geometry by hand."""
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from optimizer.report import build_reports, lookup
+from optimizer.report.charts import grade_change, lorenz, shadow_price_table
+from optimizer.report.comparison import write_comparison
+from optimizer.report.html import write_html
+from optimizer.report.results import VariantResult
+from optimizer.report.svgmap import build_map
+from optimizer.report.testing import HOSTILE_NAMES, fake_geometries, write_fake_run
+
+N = 60
+EXTERNAL = [r"https?://", r"//cdn", r"@import", r"url\((?!\s*['\"]?data:)", r"<link\b", r"\bsrc=",
+            r"<iframe", r"<object", r"<embed", r"ftp:"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("html")
+    dirs, manifest = write_fake_run(root / "run", n=N, hostile=True)
+    zones, parcels, violations = fake_geometries(N)
+    build_reports(root, dirs, manifest, zones, parcels, violations)
+    return (root / "report.html").read_text("utf-8"), dirs
+
+
+def _script(html: str, element_id: str) -> str:
+    m = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', html, re.S)
+    assert m, element_id
+    return m.group(1)
+
+
+@pytest.mark.parametrize("pattern", EXTERNAL)
+def test_no_external_reference(report, pattern):
+    html, _ = report
+    assert re.search(pattern, html, re.I) is None
+
+
+def test_links_are_in_page_anchors_only(report):
+    html, _ = report
+    assert re.findall(r'href="([^"]*)"', html) and \
+        all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', html))
+
+
+def test_every_variant_and_section_is_there(report):
+    html, dirs = report
+    for name in dirs:
+        assert f"<h3>{name}<span" in html
+    for section in ("kpi", "map", "compare", "charts", "sizhi", "projects", "lookup", "manifest"):
+        assert f'<section id="{section}">' in html
+    assert "亩均" in html and "黄岩经济开发区" in html and "东至东环大道" in html
+
+
+def test_hostile_names_never_appear_as_markup(report):
+    html, _ = report
+    assert "<script>alert(1)</script>" not in html
+    assert "<b>x</b>" not in html and "<b>黄岩</b>" not in html
+    assert "&lt;b&gt;黄岩&lt;&#47;b&gt;" in html                        # scenario name escaped
+    assert html.count("</script>") == len(re.findall(r"<script[ >]", html)) == 3
+    assert html.count("<!--") == 0
+
+
+def test_lookup_json_round_trips_and_cannot_break_out(report):
+    html, dirs = report
+    raw = _script(html, "lookup-data")
+    assert "<" not in raw and "/" not in raw.replace("\\/", "")
+    data = json.loads(raw)
+    assert data["n"] == data["total"] == N
+    assert data["id"] == sorted(data["id"])
+    assert set(HOSTILE_NAMES) <= set(data["name"]) | {"\rx"}           # CR stored as LF in CSV
+    assert [v["name"] for v in data["variants"]] == list(dirs)
+    assert data["indicators"] == ["tax_per_mu", "va_per_mu", "va_per_energy"]
+    i = data["id"].index("E000010")
+    alloc = pd.read_csv(dirs["strict-D"] / "allocation.csv", dtype={"id": str}).set_index("id")
+    v = data["variants"][1]
+    assert v["after"]["energy_tce"][i] == pytest.approx(alloc.loc["E000010", "energy_tce_after"],
+                                                        abs=1e-4)
+    assert v["bindingText"][v["binding"][i]] == alloc.loc["E000010", "binding"]
+
+
+def test_map_draws_every_zone_parcel_and_violation(report):
+    html, _ = report
+    svg = re.search(r'<svg class="map".*?</svg>', html, re.S).group(0)
+    assert len(re.findall(r"<g class=\"zones\">(.*?)</g>", svg, re.S)[0].split("<path")) - 1 == 3
+    assert len(re.findall(r'data-i="\d+"', svg)) == N
+    assert len(re.findall(r'<g class="violations">(.*?)</g>', svg, re.S)[0].split("<path")) - 1 == 2
+    data = json.loads(_script(html, "map-data"))
+    assert len(data["ids"]) == N
+    assert all(len(s) == N and set(s) <= set("01234567") for s in data["classes"].values())
+
+
+def test_lookup_is_capped_with_a_note(tmp_path, monkeypatch):
+    monkeypatch.setattr(lookup, "MAX_LOOKUP", 7)
+    dirs, manifest = write_fake_run(tmp_path / "run", n=20)
+    comparison = write_comparison(dirs, tmp_path / "c.csv")
+    write_html(tmp_path / "r.html", dirs, manifest, comparison)
+    html = (tmp_path / "r.html").read_text("utf-8")
+    data = json.loads(_script(html, "lookup-data"))
+    assert (data["n"], data["total"], len(data["id"])) == (7, 20, 7)
+    assert "the first 7 of 20 enterprises" in html
+    assert "No zone or parcel layer" in html                          # no geometry given
+
+
+def test_infeasible_variant_is_explained(tmp_path):
+    dirs, manifest = write_fake_run(tmp_path / "run", n=10, variants={
+        "base": {"A": 1.1, "B": 1.0, "C": 0.9, "D": 0.8, "U": 1.0}})
+    bad = tmp_path / "run" / "tight"
+    bad.mkdir()
+    (bad / "summary.json").write_text(json.dumps({
+        "status": "infeasible", "objective": None, "kpis": {}, "diagnosis": [
+            "zone Z01: land cap 1,200 mu is below the 1,350 mu that A/B floors guarantee"]}))
+    dirs["tight"] = bad
+    comparison = write_comparison(dirs, tmp_path / "c.csv")
+    write_html(tmp_path / "r.html", dirs, manifest, comparison)
+    html = (tmp_path / "r.html").read_text("utf-8")
+    assert 'status bad">infeasible' in html
+    assert "land cap 1,200 mu is below the 1,350 mu that A&#47;B floors guarantee" in html
+
+
+def test_3000_enterprises_stay_under_5_mb(tmp_path):
+    dirs, manifest = write_fake_run(tmp_path / "run", n=3000)
+    zones, parcels, violations = fake_geometries(3000)
+    build_reports(tmp_path, dirs, manifest, zones, parcels, violations)
+    assert (tmp_path / "report.html").stat().st_size < 5_000_000
+
+
+def _alloc(grades, land_before, land_after):
+    return pd.DataFrame({"id": [f"E{i}" for i in range(len(grades))], "grade": grades,
+                         "land_mu_before": land_before, "land_mu_after": land_after})
+
+
+def test_grade_change_is_sum_after_over_sum_before():
+    table = grade_change(_alloc(["A", "D", "A"], [10.0, 20.0, 30.0], [11.0, 10.0, 33.0]),
+                         ["land_mu"])
+    assert table.index.tolist() == ["A", "D"]
+    assert table["land_mu"].tolist() == pytest.approx([10.0, -50.0])
+
+
+def test_lorenz_gini_by_hand():
+    assert lorenz(np.array([5.0, 5.0, 5.0, 5.0]))[2] == pytest.approx(0.0)
+    xs, ys, gini = lorenz(np.array([0.0, 0.0, 0.0, 1.0]), points=5)
+    assert gini == pytest.approx(0.75)                  # (n-1)/n for one holder of everything
+    assert ys.tolist() == pytest.approx([0.0, 0.0, 0.0, 0.0, 1.0])
+
+
+def _result(name, zones):
+    return VariantResult(name, None, {}, pd.DataFrame(), pd.DataFrame(), zones, pd.DataFrame(),
+                         pd.DataFrame(), pd.DataFrame())
+
+
+def test_shadow_prices_keep_nonzero_rows_largest_first():
+    z = pd.DataFrame({"zone_id": ["Z1", "Z1", "Z2"], "resource": ["land_mu", "energy_tce", "land_mu"],
+                      "shadow_price": [0.0, 2.0, 0.0]})
+    z2 = z.assign(shadow_price=[5.0, 1.0, 0.0])
+    table = shadow_price_table([_result("base", z), _result("v", z2)])
+    assert table.index.tolist() == [("Z1", "land_mu"), ("Z1", "energy_tce")]
+    assert table.loc[("Z1", "land_mu")].tolist() == [0.0, 5.0]
+
+
+def test_map_projects_layers_in_different_crs_onto_one_canvas():
+    zones = gpd.GeoDataFrame({"zone_id": ["Z"], "name": ["区"]},
+                             geometry=[box(121.20, 28.60, 121.24, 28.63)], crs="EPSG:4326")
+    inner = gpd.GeoDataFrame({"id": ["E1"]}, geometry=[box(121.215, 28.61, 121.225, 28.62)],
+                             crs="EPSG:4326").to_crs("EPSG:4549")    # CGCS2000 3-degree GK
+    result = VariantResult("base", None, {}, pd.DataFrame({"id": ["E1"], "land_mu_change_pct":
+                           [-30.0], "land_mu_before": [1.0], "land_mu_after": [0.7]}),
+                           *[pd.DataFrame()] * 5)
+    drawn = build_map([result], zones, inner)
+    zone_xy = _numbers(re.search(r'<g class="zones"><path d="([^"]+)"', drawn.svg).group(1))
+    parcel_xy = _numbers(re.search(r'data-i="0" class="c0" d="([^"]+)"', drawn.svg).group(1))
+    # the parcel (centre 25%..50% of the zone's width) lies inside the zone on the canvas
+    assert zone_xy[:, 0].min() < parcel_xy[:, 0].min() < parcel_xy[:, 0].max() < zone_xy[:, 0].max()
+    assert zone_xy[:, 1].min() < parcel_xy[:, 1].min() < parcel_xy[:, 1].max() < zone_xy[:, 1].max()
+    assert drawn.classes == {"base|land_mu": "0"}                      # −30% → darkest red
+
+
+def _numbers(path: str) -> np.ndarray:
+    return np.array(re.findall(r"-?\d+", path), dtype=float).reshape(-1, 2)
