@@ -85,12 +85,17 @@ def test_lookup_json_round_trips_and_cannot_break_out(report):
     assert v["bindingText"][v["binding"][i]] == alloc.loc["E000010", "binding"]
 
 
-def test_map_draws_every_zone_parcel_and_violation(report):
+def test_map_is_an_overview_plus_one_panel_per_zone(report):
     html, _ = report
-    svg = re.search(r'<svg class="map".*?</svg>', html, re.S).group(0)
-    assert len(re.findall(r"<g class=\"zones\">(.*?)</g>", svg, re.S)[0].split("<path")) - 1 == 3
-    assert len(re.findall(r'data-i="\d+"', svg)) == N
-    assert len(re.findall(r'<g class="violations">(.*?)</g>', svg, re.S)[0].split("<path")) - 1 == 2
+    panels = re.search(r'<div class="map-panels" id="map-panels">(.*?)</div>', html, re.S).group(1)
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", panels)
+    assert captions[0] == "总览 overview · 3 个开发区 zones"
+    assert [c.split(" · ")[0] for c in captions[1:]] == ["Z01 黄岩经济开发区", "Z02 台州湾新区",
+                                                         "Z03 温岭东部新区"]
+    drawn = sorted(int(i) for i in re.findall(r'data-i="(\d+)"', panels))
+    assert drawn == list(range(N))                      # every parcel once, in its zone's panel
+    assert sum(int(c.split(" · ")[1].split()[0]) for c in captions[1:]) == N
+    assert panels.count('<g class="violations">') >= 1
     data = json.loads(_script(html, "map-data"))
     assert len(data["ids"]) == N
     assert all(len(s) == N and set(s) <= set("01234567") for s in data["classes"].values())
@@ -172,9 +177,10 @@ def test_map_projects_layers_in_different_crs_onto_one_canvas():
     result = VariantResult("base", None, {}, pd.DataFrame({"id": ["E1"], "land_mu_change_pct":
                            [-30.0], "land_mu_before": [1.0], "land_mu_after": [0.7]}),
                            *[pd.DataFrame()] * 5)
-    drawn = build_map([result], zones, inner)
-    zone_xy = _numbers(re.search(r'<g class="zones"><path d="([^"]+)"', drawn.svg).group(1))
-    parcel_xy = _numbers(re.search(r'data-i="0" class="c0" d="([^"]+)"', drawn.svg).group(1))
+    drawn = build_map([result], zones, inner)          # parcel zone found by location
+    assert len(drawn.panels) == 1
+    zone_xy = _numbers(re.search(r'<g class="zones"><path d="([^"]+)"', drawn.panels[0]).group(1))
+    parcel_xy = _numbers(re.search(r'data-i="0" class="c0" d="([^"]+)"', drawn.panels[0]).group(1))
     # the parcel (centre 25%..50% of the zone's width) lies inside the zone on the canvas
     assert zone_xy[:, 0].min() < parcel_xy[:, 0].min() < parcel_xy[:, 0].max() < zone_xy[:, 0].max()
     assert zone_xy[:, 1].min() < parcel_xy[:, 1].min() < parcel_xy[:, 1].max() < zone_xy[:, 1].max()

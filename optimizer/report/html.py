@@ -23,7 +23,7 @@ from optimizer.report import charts
 from optimizer.report.labels import header, resource_label, zh_label
 from optimizer.report.lookup import lookup_data
 from optimizer.report.results import (VariantResult, first_table, flatten_manifest, load_run,
-                                      run_resources, stacked)
+                                      run_resources, scenario_name, stacked)
 from optimizer.report.safety import html_text, jinja_finalize, script_json
 from optimizer.report.svgmap import CHANGE_COLOURS, CHANGE_LABELS, build_map
 
@@ -184,7 +184,7 @@ def render_html(results: list[VariantResult], manifest: dict, comparison: pd.Dat
     convention = next((str(r.summary["shadow_price_convention"]) for r in results
                        if r.summary.get("shadow_price_convention")), "")
     context = {
-        "version": _version(), "scenario": str(manifest.get("scenario", manifest.get("name", ""))),
+        "version": _version(), "scenario": scenario_name(manifest),
         "variants": variant_cards(comparison), "n_enterprises": lookup.get("total", 0),
         "diagnoses": [(r.name, str(d)) for r in results for d in r.summary.get("diagnosis") or []],
         "comparison_table": comparison_view(comparison),

@@ -121,12 +121,22 @@ def stacked(results: list[VariantResult], table: str) -> pd.DataFrame:
 def flatten_manifest(manifest: dict, prefix: str = "") -> list[tuple[str, str]]:
     """Nested manifest → sorted (dotted key, text value) rows."""
     rows = []
-    for key in sorted(manifest, key=str):
+    for key in sorted(manifest, key=lambda k: (0, int(k), "") if str(k).isdigit() else (1, 0, str(k))):
         value, name = manifest[key], f"{prefix}{key}"
         if isinstance(value, dict) and value:
             rows += flatten_manifest(value, name + ".")
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, dict) for v in value):
+            rows += flatten_manifest({str(i): v for i, v in enumerate(value)}, name + ".")
         elif isinstance(value, (list, tuple)):
             rows.append((name, ", ".join(str(v) for v in value)))
         else:
             rows.append((name, "" if value is None else str(value)))
     return rows
+
+
+def scenario_name(manifest: dict) -> str:
+    """``manifest["scenario"]`` is a name or a dict with one (mujun run writes the dict)."""
+    scenario = manifest.get("scenario", manifest.get("name", ""))
+    if isinstance(scenario, dict):
+        scenario = scenario.get("name") or scenario.get("file") or ""
+    return str(scenario)

@@ -1,11 +1,16 @@
 """The report map: zone boundaries (四至范围), parcels coloured by quota change, violations.
 
-Geometries are projected to a metric CRS (a UTM zone estimated from the data
+Zhejiang's development zones lie tens of kilometres apart while a parcel is a
+few hundred metres wide, so one map of all zones shows nothing useful. The map
+is an overview of all zones followed by one panel per zone (small multiples),
+each framed on its zone and its parcels with its own scale bar.
+
+Geometries are projected to one metric CRS (a UTM zone estimated from the data
 when it is in degrees — for Zhejiang UTM 50N/51N; a projected CRS is kept),
-simplified to about one screen pixel and written as SVG paths with integer
-coordinates on a 2000-unit canvas. No tiles, no external reference. Parcels are
-drawn as polygons up to ``MAX_PARCEL_POLYGONS``, beyond that as points, and at
-most ``MAX_PARCELS`` are drawn (the first by id; the page says so).
+simplified to about a pixel and written as SVG paths with integer coordinates.
+No tiles, no external reference. Parcels are polygons up to
+``MAX_PARCEL_POLYGONS`` and points beyond; at most ``MAX_PARCELS`` (first by id)
+and ``MAX_ZONE_PANELS`` zones are drawn, and the page says so.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from markupsafe import Markup
 from optimizer.report.results import VariantResult, run_resources
 from optimizer.report.safety import html_text
 
-CANVAS = 2000.0
+CANVAS = 1000.0
 MAX_PARCEL_POLYGONS = 8000
 MAX_PARCELS = 30000
+MAX_ZONE_PANELS = 24
 # Diverging classes of quota change in %: cut (red) ... growth (blue); class 7 = no data.
 CHANGE_BINS = np.array([-20.0, -5.0, -0.5, 0.5, 5.0, 20.0])
 CHANGE_LABELS = ("≤ −20%", "−20…−5%", "−5…−0.5%", "±0.5%", "0.5…5%", "5…20%", "> 20%",
@@ -34,10 +40,10 @@ CHANGE_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#f0f0f0", "#d1e5f0", "#67a9c
 
 @dataclass
 class MapData:
-    svg: Markup
+    panels: list[Markup]                                       # overview first
     parcel_ids: list[str] = field(default_factory=list)
-    classes: dict[str, str] = field(default_factory=dict)     # "variant|resource" -> digits
-    note: str = ""
+    classes: dict[str, str] = field(default_factory=dict)      # "variant|resource" -> digits
+    notes: list[str] = field(default_factory=list)
 
 
 def metric_crs(layers):
@@ -60,17 +66,17 @@ def to_metric(gdf, crs):
 class Frame:
     """Metric bounds → canvas (y flipped), keeping the aspect ratio."""
 
-    def __init__(self, bounds):
+    def __init__(self, bounds, canvas: float = CANVAS):
         minx, miny, maxx, maxy = bounds
         span = max(maxx - minx, maxy - miny) or 1.0
-        pad = span * 0.03
+        pad = span * 0.04
         self.minx, self.maxy = minx - pad, maxy + pad
-        self.scale = CANVAS / (span + 2 * pad)
+        self.scale = canvas / (span + 2 * pad)
         self.width = (maxx - minx + 2 * pad) * self.scale
         self.height = (maxy - miny + 2 * pad) * self.scale
 
     def xy(self, coords: np.ndarray) -> np.ndarray:
-        out = np.empty_like(coords)
+        out = np.empty_like(coords, dtype=float)
         out[:, 0] = (coords[:, 0] - self.minx) * self.scale
         out[:, 1] = (self.maxy - coords[:, 1]) * self.scale
         return np.rint(out).astype(np.int64)
@@ -81,16 +87,14 @@ def paths(geoms: np.ndarray, frame: Frame) -> list[str]:
     parts, part_index = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    xy = frame.xy(coords)
-    starts = np.r_[0, np.flatnonzero(np.diff(coord_ring)) + 1]
-    ring_ids = coord_ring[starts]
-    chunks = np.split(xy, starts[1:])
     by_geom: dict[int, list[str]] = {}
-    for rid, chunk in zip(ring_ids, chunks):
-        if len(chunk) < 3:
-            continue
-        flat = " ".join(f"{x} {y}" for x, y in chunk[:-1])
-        by_geom.setdefault(int(part_index[ring_part[rid]]), []).append(f"M{flat}Z")
+    if len(coords):
+        xy = frame.xy(coords)
+        starts = np.r_[0, np.flatnonzero(np.diff(coord_ring)) + 1]
+        for rid, chunk in zip(coord_ring[starts], np.split(xy, starts[1:])):
+            if len(chunk) >= 3:
+                flat = " ".join(f"{x} {y}" for x, y in chunk[:-1])
+                by_geom.setdefault(int(part_index[ring_part[rid]]), []).append(f"M{flat}Z")
     return ["".join(by_geom.get(i, [])) for i in range(len(geoms))]
 
 
@@ -115,52 +119,140 @@ def parcel_classes(ids: pd.Series, results: list[VariantResult]) -> dict[str, st
     return out
 
 
-def _parcels(parcels_gdf) -> tuple[pd.DataFrame | None, str]:
+def _parcels(parcels_gdf, results: list[VariantResult]):
+    """Parcels sorted by id with a zone_id (from the layer, else from allocation.csv)."""
     if parcels_gdf is None or parcels_gdf.empty or "id" not in parcels_gdf.columns:
-        return None, ""
-    gdf = parcels_gdf[~parcels_gdf.geometry.is_empty & parcels_gdf.geometry.notna()]
+        return None, []
+    gdf = parcels_gdf[parcels_gdf.geometry.notna() & ~parcels_gdf.geometry.is_empty]
     gdf = gdf.assign(id=gdf["id"].astype(str)).sort_values("id", kind="mergesort")
-    note = ""
+    if "zone_id" not in gdf.columns:
+        zone_of = pd.concat([r.allocation[["id", "zone_id"]] for r in results
+                             if {"id", "zone_id"} <= set(r.allocation.columns)] or
+                            [pd.DataFrame({"id": [], "zone_id": []})]).drop_duplicates("id")
+        gdf = gdf.assign(zone_id=gdf["id"].map(zone_of.set_index("id")["zone_id"]))
+    zone_id = gdf["zone_id"].astype(object)
+    gdf = gdf.assign(zone_id=zone_id.where(zone_id.notna(), "").astype(str))
+    notes = []
     if len(gdf) > MAX_PARCELS:
-        note = f"地图仅显示前 {MAX_PARCELS} 个地块 (按编号) — map shows the first {MAX_PARCELS} " \
-               f"of {len(gdf)} parcels by id"
+        notes.append(f"地图仅显示前 {MAX_PARCELS} 个地块 (按编号) — the map shows the first "
+                     f"{MAX_PARCELS} of {len(gdf)} parcels by id")
         gdf = gdf.iloc[:MAX_PARCELS]
-    return gdf, note
+    return gdf.reset_index(drop=True), notes
 
 
 def build_map(results: list[VariantResult], zones_gdf=None, parcels_gdf=None,
               violations_gdf=None) -> MapData | None:
-    parcels, note = _parcels(parcels_gdf)
+    parcels, notes = _parcels(parcels_gdf, results)
     crs = metric_crs([zones_gdf, parcels, violations_gdf])
     zones, parcels, violations = (to_metric(g, crs) for g in (zones_gdf, parcels, violations_gdf))
     if zones is None and parcels is None and violations is None:
         return None
-    bounds = np.array([g.total_bounds for g in (zones, parcels) if g is not None] or
-                      [violations.total_bounds])
+    if parcels is not None and zones is not None and "zone_id" in zones.columns:
+        parcels = _zone_by_location(parcels, zones)
+    ids = parcels["id"].tolist() if parcels is not None else []
+    classes = parcel_classes(parcels["id"], results) if parcels is not None else {}
+    first = next(iter(classes.values()), "7" * len(ids))
+    as_points = parcels is not None and (len(parcels) > MAX_PARCEL_POLYGONS or not parcels.geometry
+                                         .geom_type.isin(["Polygon", "MultiPolygon"]).all())
+    panels = []
+    if zones is not None and len(zones) > 1:
+        panels.append(_overview(zones, violations))
+    groups, more = _panel_groups(zones, parcels)
+    if more:
+        notes.append(f"地图仅显示前 {MAX_ZONE_PANELS} 个开发区 — the map shows {MAX_ZONE_PANELS} "
+                     f"of {more + MAX_ZONE_PANELS} zones (by id); all are in the tables")
+    for title, zone_rows, parcel_index in groups:
+        panels.append(_panel(title, zones, zone_rows, parcels, parcel_index, violations, first,
+                             as_points))
+    return MapData(panels, ids, classes, notes)
+
+
+def _zone_by_location(parcels, zones):
+    """Parcels whose zone_id is not a zone of the layer take the zone they lie in."""
+    known = parcels["zone_id"].isin(zones["zone_id"].astype(str))
+    if known.all():
+        return parcels
+    points = parcels.loc[~known, ["geometry"]].copy()
+    points["geometry"] = points.geometry.representative_point()
+    hits = points.sjoin(zones[["zone_id", "geometry"]].to_crs(points.crs)
+                        if points.crs is not None and zones.crs is not None else
+                        zones[["zone_id", "geometry"]], predicate="within", how="inner")
+    first = hits[~hits.index.duplicated(keep="first")]["zone_id"].astype(str)
+    zone_id = parcels["zone_id"].copy()
+    zone_id.loc[first.index] = first
+    return parcels.assign(zone_id=zone_id)
+
+
+def _panel_groups(zones, parcels):
+    """[(title, zone row positions, parcel positions)], one per zone; capped."""
+    if zones is None:
+        return [("地块 parcels", [], np.arange(len(parcels)))], 0
+    order = np.argsort(zones["zone_id"].astype(str).to_numpy(), kind="mergesort") \
+        if "zone_id" in zones.columns else np.arange(len(zones))
+    names = _names(zones)
+    zone_col = parcels["zone_id"].to_numpy() if parcels is not None else np.array([])
+    groups = []
+    for pos in order[:MAX_ZONE_PANELS]:
+        zid = str(zones["zone_id"].iloc[pos]) if "zone_id" in zones.columns else ""
+        groups.append((names[pos], [pos], np.flatnonzero(zone_col == zid)))
+    return groups, max(len(zones) - MAX_ZONE_PANELS, 0)
+
+
+def _panel(title, zones, zone_rows, parcels, parcel_index, violations, classes: str,
+           as_points: bool) -> Markup:
+    geoms = [zones.geometry.iloc[zone_rows]] if zones is not None and zone_rows else []
+    if parcels is not None and len(parcel_index):
+        geoms.append(parcels.geometry.iloc[parcel_index])
+    if zone_rows and violations is not None and "zone_id" in violations.columns:
+        own = violations["zone_id"].astype(str) == str(zones["zone_id"].iloc[zone_rows[0]])
+        if own.any():
+            geoms.append(violations.geometry[own.to_numpy()])
+    bounds = np.array([g.total_bounds for g in geoms])
     frame = Frame((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()))
     tol = 1.0 / frame.scale
-    body = [_zone_layer(zones, frame, tol)]
-    ids, classes = [], {}
-    if parcels is not None:
-        ids = parcels["id"].tolist()
-        classes = parcel_classes(parcels["id"], results)
-        first = next(iter(classes.values()), "7" * len(ids))
-        body.append(_parcel_layer(parcels, frame, tol, first))
-    body.append(_violation_layer(violations, frame, tol))
-    body.append(_labels(zones, frame) + _scale_bar(frame))
-    svg = (f'<svg class="map" id="map-svg" viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" '
-           f'role="img" aria-label="map"><title>开发区四至与地块 zones and parcels</title>'
-           + "".join(body) + "</svg>")
-    return MapData(Markup(svg), ids, classes, note)
+    body = []
+    if zones is not None:
+        near = _within_frame(zones, frame)
+        body.append('<g class="zones">' + "".join(
+            f'<path d="{d}"><title>{html_text(n)}</title></path>' for d, n in
+            zip(paths(zones.geometry.iloc[near].simplify(tol).to_numpy(), frame),
+                [_names(zones)[i] for i in near])) + "</g>")
+    if parcels is not None and len(parcel_index):
+        body.append(_parcel_layer(parcels, parcel_index, frame, tol, classes, as_points))
+    if violations is not None:
+        body.append(_violation_layer(violations.iloc[_within_frame(violations, frame)], frame, tol))
+    body.append(_scale_bar(frame))
+    svg = (f'<svg class="map" viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" role="img" '
+           f'aria-label="{html_text(title)}">' + "".join(body) + "</svg>")
+    return Markup(f"<figure><figcaption>{html_text(title)} · {len(parcel_index)} 地块 parcels"
+                  f"</figcaption>{svg}</figure>")
 
 
-def _zone_layer(zones, frame: Frame, tol: float) -> str:
-    if zones is None:
-        return ""
-    d = paths(zones.geometry.simplify(tol).to_numpy(), frame)
-    names = _names(zones)
-    return '<g class="zones">' + "".join(
-        f'<path d="{p}"><title>{html_text(n)}</title></path>' for p, n in zip(d, names)) + "</g>"
+def _within_frame(gdf, frame: Frame) -> list[int]:
+    """Row positions of features whose bounding box meets the frame."""
+    b = gdf.geometry.bounds.to_numpy()
+    maxx = frame.minx + frame.width / frame.scale
+    miny = frame.maxy - frame.height / frame.scale
+    hit = (b[:, 2] >= frame.minx) & (b[:, 0] <= maxx) & (b[:, 3] >= miny) & (b[:, 1] <= frame.maxy)
+    return np.flatnonzero(hit).tolist()
+
+
+def _overview(zones, violations) -> Markup:
+    """All zones at once: where they are, with ids (their outlines are too small to read)."""
+    frame = Frame(zones.total_bounds)
+    pts = frame.xy(shapely.get_coordinates(zones.geometry.representative_point().to_numpy()))
+    zid = zones["zone_id"].astype(str).tolist() if "zone_id" in zones.columns else \
+        [str(i + 1) for i in range(len(zones))]
+    outlines = paths(zones.geometry.simplify(1.0 / frame.scale).to_numpy(), frame)
+    body = ['<g class="zones">' + "".join(f'<path d="{d}"/>' for d in outlines) + "</g>",
+            '<g class="dots">' + "".join(
+                f'<circle cx="{x}" cy="{y}" r="9"/><text x="{x + 14}" y="{y + 9}">'
+                f"{html_text(z)}</text>" for (x, y), z in zip(pts.tolist(), zid)) + "</g>",
+            _scale_bar(frame)]
+    svg = (f'<svg class="map" viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" role="img" '
+           f'aria-label="overview">' + "".join(body) + "</svg>")
+    return Markup(f"<figure><figcaption>总览 overview · {len(zones)} 个开发区 zones</figcaption>"
+                  f"{svg}</figure>")
 
 
 def _names(gdf) -> list[str]:
@@ -169,22 +261,22 @@ def _names(gdf) -> list[str]:
     return [f"{a} {b}".strip() for a, b in zip(zid.tolist(), name.tolist())]
 
 
-def _parcel_layer(parcels, frame: Frame, tol: float, classes: str) -> str:
-    geoms = parcels.geometry
-    polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).all()
-    if polygonal and len(parcels) <= MAX_PARCEL_POLYGONS:
-        d = paths(geoms.simplify(tol).to_numpy(), frame)
-        items = [f'<path data-i="{i}" class="c{c}" d="{p}"/>'
-                 for i, (p, c) in enumerate(zip(d, classes))]
-    else:
+def _parcel_layer(parcels, index: np.ndarray, frame: Frame, tol: float, classes: str,
+                  as_points: bool) -> str:
+    geoms = parcels.geometry.iloc[index]
+    if as_points:
         xy = frame.xy(shapely.get_coordinates(geoms.representative_point().to_numpy()))
-        items = [f'<circle data-i="{i}" class="c{c}" cx="{x}" cy="{y}" r="5"/>'
-                 for i, ((x, y), c) in enumerate(zip(xy.tolist(), classes))]
-    return '<g class="parcels" id="map-parcels">' + "".join(items) + "</g>"
+        items = [f'<circle data-i="{i}" class="c{classes[i]}" cx="{x}" cy="{y}" r="4"/>'
+                 for i, (x, y) in zip(index.tolist(), xy.tolist())]
+    else:
+        d = paths(geoms.simplify(tol).to_numpy(), frame)
+        items = [f'<path data-i="{i}" class="c{classes[i]}" d="{p}"/>'
+                 for i, p in zip(index.tolist(), d)]
+    return '<g class="parcels">' + "".join(items) + "</g>"
 
 
 def _violation_layer(violations, frame: Frame, tol: float) -> str:
-    if violations is None or violations.empty:
+    if violations.empty:
         return ""
     polygonal = violations.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
     geoms = violations.geometry.where(polygonal, violations.geometry.buffer(3.0 / frame.scale))
@@ -192,23 +284,14 @@ def _violation_layer(violations, frame: Frame, tol: float) -> str:
     return '<g class="violations">' + "".join(f'<path d="{p}"/>' for p in d) + "</g>"
 
 
-def _labels(zones, frame: Frame) -> str:
-    if zones is None:
-        return ""
-    pts = frame.xy(shapely.get_coordinates(zones.geometry.representative_point().to_numpy()))
-    return '<g class="labels">' + "".join(
-        f'<text x="{x}" y="{y}" text-anchor="middle">{html_text(n)}</text>'
-        for (x, y), n in zip(pts.tolist(), _names(zones))) + "</g>"
-
-
 def _scale_bar(frame: Frame) -> str:
     """A 1-2-5 scale bar of about a fifth of the width, and a north arrow."""
-    metres = (CANVAS / 5) / frame.scale
+    metres = (frame.width / 5) / frame.scale
     nice = 10 ** math.floor(math.log10(metres))
     nice = max(m * nice for m in (1, 2, 5) if m * nice <= metres)
     px = nice * frame.scale
     label = f"{nice / 1000:g} km" if nice >= 1000 else f"{nice:g} m"
-    y = frame.height - 30
-    return (f'<g class="scalebar"><path d="M30 {y:.0f}h{px:.0f}" stroke="#000" stroke-width="6"/>'
-            f'<text x="30" y="{y - 14:.0f}">{label}</text>'
-            f'<text x="{frame.width - 40:.0f}" y="60" text-anchor="middle">北 N ↑</text></g>')
+    y = frame.height - 16
+    return (f'<g class="scalebar"><path d="M16 {y:.0f}h{px:.0f}"/>'
+            f'<text x="16" y="{y - 10:.0f}">{label}</text>'
+            f'<text x="{frame.width - 24:.0f}" y="34" text-anchor="middle">N↑</text></g>')

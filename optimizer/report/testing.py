@@ -210,5 +210,5 @@ def fake_geometries(n: int, seed: int = 0):
                                          for x, y, h in zip(cx, cy, half)])
     violations = parcels.iloc[:2].assign(zone_id=ents["zone_id"].iloc[:2],
                                          outside_mu=[0.8, 0.2], rule="parcel outside 四至")
-    violations["geometry"] = violations.geometry.translate(0.05, 0.0)
+    violations["geometry"] = violations.geometry.translate(0.02, 0.0)  # partly outside
     return zones, parcels, violations

@@ -26,7 +26,7 @@ import xlsxwriter
 from optimizer.errors import OutputError
 from optimizer.report.labels import header
 from optimizer.report.results import (VariantResult, first_table, flatten_manifest, load_run,
-                                      run_resources, stacked)
+                                      run_resources, scenario_name, stacked)
 from optimizer.report.safety import neutralise_formula, neutralise_frame
 
 SHEETS = ("summary", "comparison", "zones", "enterprises", "grades", "tiers", "manifest")
@@ -122,7 +122,7 @@ def _summary_sheet(book: _Book, results: list[VariantResult], comparison: pd.Dat
     ws = book.wb.add_worksheet("summary")
     ws.set_column(0, 0, 46)
     ws.set_column(1, max(len(results), 1), 18)
-    scenario = str(manifest.get("scenario", manifest.get("name", "")))
+    scenario = scenario_name(manifest)
     ws.write_string(0, 0, neutralise_formula(f"MuJun 亩均 report — 方案对比 scenario: {scenario}"),
                     book.title)
     kpi = comparison.set_index("variant").T.reset_index(names="key")

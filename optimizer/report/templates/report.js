@@ -36,7 +36,7 @@
     if (!map) { return; }
     var v = document.getElementById("map-variant"), r = document.getElementById("map-resource");
     var classes = map.classes[v.value + "|" + r.value] || "";
-    var shapes = document.querySelectorAll("#map-parcels [data-i]");
+    var shapes = document.querySelectorAll("#map-panels [data-i]");
     for (var k = 0; k < shapes.length; k++) {
       var i = Number(shapes[k].getAttribute("data-i"));
       shapes[k].setAttribute("class", "c" + (classes.charAt(i) || "7"));
@@ -112,7 +112,7 @@
     }
   }
 
-  var svgMap = document.getElementById("map-parcels");
+  var svgMap = document.getElementById("map-panels");
   if (svgMap && map) {
     svgMap.addEventListener("click", function (ev) {
       var i = ev.target.getAttribute("data-i");
