@@ -31,6 +31,8 @@ SHADOW_PRICE_CONVENTION = (
     "≥ 0 when the cap binds, 0 when slack; energy_intensity: 万元 per tce of allowance above "
     "θ·VA; empty for MILP and rule runs (no duals)")
 METHODS = ("lp", "milp", "rule")
+# zones.csv columns; a run without a solution still writes them (readers need a header)
+ZONE_COLUMNS = ["zone_id", "resource", "unit", "before", "after", "cap", "shadow_price"]
 
 
 @dataclass
@@ -173,7 +175,7 @@ def _failed(data, config, frame, status, diagnosis, solver, model, t0, formulati
               if data.projects is not None else np.array([]))
     timings = dict(timings or {"build": time.perf_counter() - t0, "solve": 0.0}, explain=0.0)
     result = AllocationResult(status, None, alloc, projects_frame(data, y, reason),
-                              pd.DataFrame(), {}, timings, list(diagnosis),
+                              pd.DataFrame(columns=ZONE_COLUMNS), {}, timings, list(diagnosis),
                               getattr(solver, "name", str(solver)), model, config.method,
                               best_bound=best_bound, formulation=formulation)
     return result
