@@ -57,11 +57,19 @@ def validate(scenario):
         if run.settings.scenario.solver != "default":
             get_solver(run.settings.scenario.solver)
     base = load_inputs(sf.base)
+    _echo_layer_warnings(base)
     click.echo(f"OK: {sf.path.name}: {len(sf.runs)} run(s) "
                f"({', '.join(r.name for r in sf.runs)}); {len(base.enterprises):,} enterprises"
                + (f", {len(base.zones)} zones" if base.zones is not None else "")
                + (f", {len(base.projects)} projects" if base.projects is not None else "")
                + f"; encoding {base.enterprises.attrs.get('encoding', '?')}")
+
+
+def _echo_layer_warnings(inputs) -> None:
+    """Repairs of invalid geometries (self-intersecting 四至) must not pass silently."""
+    for layer in (inputs.zones, inputs.protected, inputs.features):
+        for w in getattr(layer, "attrs", {}).get("warnings", []) if layer is not None else []:
+            click.echo(f"warning: {w}", err=True)
 
 
 @cli.command()
@@ -121,6 +129,9 @@ def run(scenario, out_dir, solver, jobs, variants, executor, scheduler, write_mo
                              executor=executor, scheduler=scheduler, quiet=quiet, force=force)
     if write_model is not None:
         _export_model(sf, summaries[0]["variant"], solver, write_model)
+    from optimizer.pipeline import load_inputs
+
+    _echo_layer_warnings(load_inputs(sf.base))      # cached: the report map read it already
     for s in summaries:
         obj = f"{s['objective']:,.2f}" if s.get("objective") is not None else "-"
         click.echo(f"{s['variant']}: {s['status']}, objective {obj} 万元 ({s['solver']})")
