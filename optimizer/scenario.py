@@ -410,7 +410,25 @@ def load_scenario(path: str | Path) -> ScenarioFile:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ScenarioError(f"run names repeat: {', '.join(dupes)}", file=path, rule="unique names")
+    for run in runs:
+        _check_run(run, path)
     return ScenarioFile(path.resolve(), text, files, base, runs)
+
+
+def _check_run(run: ScenarioRun, file: Path) -> None:
+    """Tier bounds and solver name, checked here so that the message names the file."""
+    from optimizer.evaluation.tiers import parse_tier
+    from optimizer.solvers import get_solver
+
+    prefix = "" if run.name == "base" else f"run {run.name!r}: "
+    for grade, raw in tier_overrides(run.settings).items():
+        parse_tier(raw, f"{prefix}[tiers.{grade}]", file=file)   # every bound checks alone
+    if run.settings.scenario.solver != "default":
+        try:
+            get_solver(run.settings.scenario.solver)
+        except ScenarioError as exc:
+            raise ScenarioError(prefix + exc.message, file=file, column="scenario.solver",
+                                rule=exc.rule) from None
 
 
 def _derive(base_raw: dict, name: str, overrides: dict[str, Any], path: Path,
