@@ -10,6 +10,7 @@ often carry self-intersections that a planner cannot fix quickly.
 
 from __future__ import annotations
 
+import warnings as warnings_module
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,7 +43,10 @@ def read_layer_checked(path, *, layer: str | None = None, crs=None,
         raise InputError(f"{what} layer file not found", file=path, rule="file exists")
     layer = _choose_layer(path, layer, what)
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        with warnings_module.catch_warnings():
+            # e.g. "Could not parse column as JSON": the column checks report it per row
+            warnings_module.simplefilter("ignore", UserWarning)
+            gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL raise many types for unreadable data
         raise InputError(f"cannot read {what} layer {layer!r}: {exc}", file=path,
                          rule="readable vector layer") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -82,7 +83,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                             skipinitialspace=False, skip_blank_lines=True)
     except pd.errors.ParserError as exc:
-        raise InputError(f"not a valid CSV table: {exc}", file=path, rule="CSV format") from None
+        # pandas counts file lines from 1 with the header on line 1: the spreadsheet row
+        line = re.search(r"line (\d+)", str(exc))
+        raise InputError(f"not a valid CSV table: {str(exc).strip()} (a comma inside an "
+                         "unquoted cell?)", file=path, row=int(line.group(1)) if line else None,
+                         rule="CSV format") from None
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty", file=path, rule="non-empty table") from None
     frame.attrs["encoding"] = encoding
