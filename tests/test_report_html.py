@@ -189,3 +189,8 @@ def test_map_projects_layers_in_different_crs_onto_one_canvas():
 
 def _numbers(path: str) -> np.ndarray:
     return np.array(re.findall(r"-?\d+", path), dtype=float).reshape(-1, 2)
+
+
+def test_lookup_budget_shrinks_with_many_variants():
+    assert lookup.lookup_limit(1) == lookup.lookup_limit(3) == 20_000
+    assert lookup.lookup_limit(20) == 5_000

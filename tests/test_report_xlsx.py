@@ -87,3 +87,15 @@ def test_manifest_is_flattened(book):
     rows = {r[0].value: r[1].value for r in book["manifest"].iter_rows(min_row=2)}
     assert rows["inputs.enterprises.csv.sha256"] == "ab" * 32
     assert rows["versions.ortools"] == "9.15"
+
+
+def test_rows_beyond_excel_limit_are_cut_with_a_note(tmp_path, monkeypatch):
+    import optimizer.report.xlsx as xlsx
+
+    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 12)
+    dirs, manifest = write_fake_run(tmp_path / "run", n=25)
+    comparison = write_comparison(dirs, tmp_path / "c.csv")
+    write_xlsx(tmp_path / "r.xlsx", dirs, manifest, comparison)
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["grades"]
+    assert ws.max_row == 12
+    assert ws.cell(row=12, column=1).value.startswith("… 15 more rows")

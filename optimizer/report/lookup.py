@@ -3,8 +3,10 @@
 Columnar JSON (one list per field, enterprises sorted by id) keeps the file
 small; the page's script searches id/name and shows the grade, the score
 breakdown (grades.csv: value, benchmark, points per indicator), quotas before
-and after in every variant and the binding reason. Large runs embed the first
-``MAX_LOOKUP`` enterprises by id and say so.
+and after in every variant and the binding reason. Each enterprise costs about
+50 bytes per variant, so large runs embed the first ``lookup_limit`` enterprises
+by id (at most ``MAX_LOOKUP``, and at most ``LOOKUP_BUDGET`` enterprise×variant
+pairs: ~5 MB) and the page says so; report.xlsx has them all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from optimizer.report.labels import INDICATORS_ZH, resource_label
 from optimizer.report.results import VariantResult, first_table, run_resources
 
 MAX_LOOKUP = 20_000
+LOOKUP_BUDGET = 100_000      # enterprise × variant pairs embedded in the page
+
+
+def lookup_limit(n_variants: int) -> int:
+    return min(MAX_LOOKUP, LOOKUP_BUDGET // max(n_variants, 1))
 
 
 def _numbers(values: pd.Series, decimals: int = 4) -> list:
@@ -47,7 +54,7 @@ def lookup_data(results: list[VariantResult]) -> dict:
     ident = pd.concat([a[[c for c in ("id", "name", "zone_id", "grade", "score") if c in a]]
                        for a in allocs]).drop_duplicates("id").sort_values("id", kind="mergesort")
     total = len(ident)
-    ident = ident.iloc[:MAX_LOOKUP]
+    ident = ident.iloc[:lookup_limit(len(results))]
     ids = ident["id"]
     resources = run_resources(results)
     data = {"n": len(ident), "total": total, "resources": resources,
@@ -58,7 +65,7 @@ def lookup_data(results: list[VariantResult]) -> dict:
             "score": _numbers(ident.get("score", pd.Series(np.nan, index=ident.index)), 2)}
     data.update(_grades_part(first_table(results, "grades"), ids))
     base = allocs[0].drop_duplicates("id").set_index("id").reindex(ids)
-    data["before"] = {r: _numbers(base.get(f"{r}_before", pd.Series(np.nan, index=ids)))
+    data["before"] = {r: _numbers(base.get(f"{r}_before", pd.Series(np.nan, index=ids)), 3)
                       for r in resources}
     data["valueBefore"] = _numbers(base.get("value_before", pd.Series(np.nan, index=ids)), 2)
     data["variants"] = [_variant_part(res, ids, resources) for res in results]
@@ -87,6 +94,6 @@ def _variant_part(res: VariantResult, ids: pd.Series, resources: list[str]) -> d
     codes, table = _codes(a.get("binding", pd.Series("", index=a.index)))
     return {"name": res.name, "status": str(res.summary.get("status", "")),
             "scale": _numbers(a.get("scale", missing)),
-            "after": {r: _numbers(a.get(f"{r}_after", missing)) for r in resources},
+            "after": {r: _numbers(a.get(f"{r}_after", missing), 3) for r in resources},
             "valueAfter": _numbers(a.get("value_after", missing), 2),
             "binding": codes, "bindingText": table}

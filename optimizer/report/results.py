@@ -48,23 +48,26 @@ class VariantResult:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A result CSV with text kept as text; empty frame when the file is absent."""
+    """A result CSV with text kept as text; empty frame when the file is absent.
+
+    Only an empty cell is missing in a number column; text columns keep "" (a firm
+    called "NA" stays "NA"). A number column with a non-number cell stays text.
+    """
     if not path.exists():
         return pd.DataFrame()
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        columns = pd.read_csv(path, nrows=0, encoding="utf-8").columns
+        text = [c for c in columns if c in TEXT_COLUMNS]
+        frame = pd.read_csv(path, encoding="utf-8", dtype={c: str for c in text},
+                            keep_default_na=False,
+                            na_values={c: [""] for c in columns if c not in TEXT_COLUMNS})
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot read result table: {exc}", file=path,
                          rule="result CSV as written by mujun run") from exc
-    return pd.DataFrame({col: _typed(col, raw[col]) for col in raw.columns})
-
-
-def _typed(col: str, values: pd.Series) -> pd.Series:
-    if col in TEXT_COLUMNS:
-        return values
-    numbers = pd.to_numeric(values.where(values != "", None), errors="coerce")
-    parsed_all = not (numbers.isna() & (values != "")).any()
-    return numbers.astype("float64") if parsed_all else values
+    for col in frame.columns:
+        if col not in TEXT_COLUMNS and not pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = frame[col].fillna("").astype(str)
+    return frame
 
 
 def read_summary(path: Path) -> dict:
@@ -78,9 +81,13 @@ def read_summary(path: Path) -> dict:
         raise InputError(f"summary.json is not valid JSON: {exc}", file=file) from exc
 
 
-def load_variant(name: str, path: Path) -> VariantResult:
+# Tables that do not depend on the variant (grading, 四至 checks): read once.
+SHARED_TABLES = ("grades", "boundaries")
+
+
+def load_variant(name: str, path: Path, skip: tuple[str, ...] = ()) -> VariantResult:
     path = Path(path)
-    tables = {t: read_table(path / f"{t}.csv") for t in TABLES}
+    tables = {t: pd.DataFrame() if t in skip else read_table(path / f"{t}.csv") for t in TABLES}
     result = VariantResult(name=name, path=path, summary=read_summary(path), **tables)
     if "id" in result.allocation.columns:
         result.allocation = result.allocation.sort_values("id", kind="mergesort",
@@ -89,8 +96,16 @@ def load_variant(name: str, path: Path) -> VariantResult:
 
 
 def load_run(variant_dirs: dict[str, Path]) -> list[VariantResult]:
-    """All variants, in the given order (base first by convention)."""
-    return [load_variant(name, Path(path)) for name, path in variant_dirs.items()]
+    """All variants, in the given order (base first by convention).
+
+    grades.csv and boundaries.csv are read from the first variant that has them
+    (see :func:`first_table`); the other variants get empty frames for those.
+    """
+    results = []
+    for name, path in variant_dirs.items():
+        have = tuple(t for t in SHARED_TABLES if any(not getattr(r, t).empty for r in results))
+        results.append(load_variant(name, Path(path), skip=have))
+    return results
 
 
 def run_resources(results: list[VariantResult]) -> list[str]:

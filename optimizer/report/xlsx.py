@@ -29,6 +29,7 @@ from optimizer.report.results import (VariantResult, first_table, flatten_manife
                                       run_resources, scenario_name, stacked)
 from optimizer.report.safety import neutralise_formula, neutralise_frame
 
+EXCEL_MAX_ROWS = 1_048_576
 SHEETS = ("summary", "comparison", "zones", "enterprises", "grades", "tiers", "manifest")
 WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False,
                     "strings_to_numbers": False, "strings_to_urls": False,
@@ -78,6 +79,10 @@ def write_table(book: _Book, ws, frame: pd.DataFrame, row: int, keys: list[str] 
     column labels are not plain strings.
     """
     keys = keys or [str(c) for c in frame.columns]
+    room = EXCEL_MAX_ROWS - row - 2            # header row and one row for the note
+    dropped = max(len(frame) - room, 0)
+    if dropped:
+        frame = frame.iloc[:room]
     safe = neutralise_frame(frame)
     ws.set_row(row, 45)
     for j, key in enumerate(keys):
@@ -95,6 +100,11 @@ def write_table(book: _Book, ws, frame: pd.DataFrame, row: int, keys: list[str] 
     if filter_and_freeze:
         ws.freeze_panes(row + 1, min(freeze_cols, len(keys)))
         ws.autofilter(row, 0, row + len(frame), max(len(keys) - 1, 0))
+    if dropped:
+        ws.write_string(row + 1 + len(frame), 0, f"… {dropped} more rows: Excel holds "
+                        f"{EXCEL_MAX_ROWS:,} rows per sheet; see the CSV files / 超出Excel行数上限",
+                        book.bold)
+        return row + 2 + len(frame)
     return row + 1 + len(frame)
 
 
