@@ -175,8 +175,15 @@ def allocation_config(settings: Scenario, tiers: dict, report, solver: str | Non
 
 
 def write_grades(grades: pd.DataFrame, folder: Path) -> None:
-    grades.to_csv(folder / "grades.csv", index=False, float_format=GRADE_FLOAT_FORMAT,
-                  lineterminator="\n")
+    """grades.csv; input text (id, zone, county group, veto reason) is formula-neutralised."""
+    from optimizer.io.results import neutralise
+
+    out = grades.copy()
+    for col in out.columns:
+        if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
+            out[col] = neutralise(out[col]).where(out[col].notna())
+    out.to_csv(folder / "grades.csv", index=False, float_format=GRADE_FLOAT_FORMAT,
+               lineterminator="\n")
 
 
 def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,

@@ -24,9 +24,15 @@ TIER_GRADES = ("A", "B", "C", "D", "U")
 
 
 def neutralise(values: pd.Series) -> pd.Series:
-    """Prefix cells a spreadsheet would read as a formula."""
-    text = values.astype(str)
-    risky = text.str.match(r"^[=+\-@]")
+    """Prefix cells a spreadsheet would read as a formula; a bare CR becomes LF.
+
+    The csv writer quotes only the line terminator ("\n"), so an unquoted CR
+    inside a name would split the row in Excel and start a new line with
+    whatever follows it (e.g. "=HYPERLINK(...)").
+    """
+    text = values.astype(str).str.replace("\r\n", "\n", regex=False) \
+        .str.replace("\r", "\n", regex=False)
+    risky = text.str.match(r"^[=+\-@\t]")
     return text.where(~risky, "'" + text)
 
 
