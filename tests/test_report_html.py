@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import box
 
 from optimizer.report import build_reports, lookup
-from optimizer.report.charts import grade_change, lorenz, shadow_price_table
+from optimizer.report.charts import grade_change, lorenz, lorenz_chart, shadow_price_table
 from optimizer.report.comparison import write_comparison
 from optimizer.report.html import write_html
 from optimizer.report.results import VariantResult
@@ -155,13 +155,21 @@ def test_lorenz_gini_by_hand():
     assert ys.tolist() == pytest.approx([0.0, 0.0, 0.0, 0.0, 1.0])
 
 
+def test_lorenz_chart_gini_is_that_of_absolute_quota_changes():
+    alloc = _alloc(["A"] * 4, [1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.0])     # |Δ| = 0,0,0,1
+    svg = str(lorenz_chart([VariantResult("v", None, {}, alloc, *[pd.DataFrame()] * 5)],
+                           "land_mu"))
+    assert "v G=0.750" in svg
+
+
 def _result(name, zones):
     return VariantResult(name, None, {}, pd.DataFrame(), pd.DataFrame(), zones, pd.DataFrame(),
                          pd.DataFrame(), pd.DataFrame())
 
 
 def test_shadow_prices_keep_nonzero_rows_largest_first():
-    z = pd.DataFrame({"zone_id": ["Z1", "Z1", "Z2"], "resource": ["land_mu", "energy_tce", "land_mu"],
+    z = pd.DataFrame({"zone_id": ["Z1", "Z1", "Z2"],
+                      "resource": ["land_mu", "energy_tce", "land_mu"],
                       "shadow_price": [0.0, 2.0, 0.0]})
     z2 = z.assign(shadow_price=[5.0, 1.0, 0.0])
     table = shadow_price_table([_result("base", z), _result("v", z2)])

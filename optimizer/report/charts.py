@@ -173,27 +173,27 @@ def lorenz(values: np.ndarray, points: int = 101) -> tuple[np.ndarray, np.ndarra
 
 
 def lorenz_chart(results: list[VariantResult], resource: str) -> Markup | None:
-    base = next((r for r in results if f"{resource}_before" in r.allocation.columns), None)
-    if base is None:
+    """Lorenz curves of |quota after − before| per variant; G = summary's gini_change_<r>."""
+    before, after = f"{resource}_before", f"{resource}_after"
+    shown = [r for r in results if {before, after} <= set(r.allocation.columns)][:8]
+    if not shown:
         return None
-    svg = Svg(440, 330, f"Lorenz curve {resource}")
-    svg.text(10, 18, f"{resource_label(resource)}配额洛伦兹曲线 Lorenz curve & Gini", size=12,
-             font_weight="bold")
+    svg = Svg(440, 330, f"Lorenz curve of quota changes {resource}")
+    svg.text(10, 18, f"{resource_label(resource)}配额变化的洛伦兹曲线 Lorenz curve of |Δ quota|",
+             size=12, font_weight="bold")
     ax = Axes(svg, (50, 35, 230, 230), (0.0, 1.0), (0.0, 1.0))
     ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
     ax.y_axis(ticks)
-    ax.x_axis(ticks, "企业累计占比")
+    ax.x_axis(ticks, "企业累计占比 share of firms")
     svg.line(ax.x(0), ax.y(0), ax.x(1), ax.y(1), stroke="#bbb")
-    curves = [("现状 today", base.allocation[f"{resource}_before"], "#777", "4 3")]
-    curves += [(res.name, res.allocation[f"{resource}_after"], colour(i), None)
-               for i, res in enumerate(results[:8]) if f"{resource}_after" in res.allocation]
-    for k, (name, values, col, dash) in enumerate(curves):
-        xs, ys, gini = lorenz(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float))
+    for k, res in enumerate(shown):
+        change = (pd.to_numeric(res.allocation[after], errors="coerce")
+                  - pd.to_numeric(res.allocation[before], errors="coerce")).abs()
+        xs, ys, gini = lorenz(change.to_numpy(dtype=float))
         pts = " ".join(f"{ax.x(x):.1f},{ax.y(y):.1f}" for x, y in zip(xs, ys))
-        svg.add("polyline", points=pts, fill="none", stroke=col, stroke_width=2,
-                stroke_dasharray=dash)
-        svg.rect(292, 40 + k * 18, 10, 10, col)
-        svg.text(306, 49 + k * 18, f"{name[:12]} G={gini:.3f}", size=10)
+        svg.add("polyline", points=pts, fill="none", stroke=colour(k), stroke_width=2)
+        svg.rect(292, 40 + k * 18, 10, 10, colour(k))
+        svg.text(306, 49 + k * 18, f"{res.name[:12]} G={gini:.3f}", size=10)
     return svg.markup()
 
 

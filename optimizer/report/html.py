@@ -73,7 +73,8 @@ def table_view(frame: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> TableView
     rows = [[fmt_number(v, k) if num else ("" if v is None or v is pd.NA else str(v))
              for v, k, num in zip(row, keys, numeric)] for row in shown.itertuples(index=False)]
     if len(frame) > max_rows:
-        rows.append([f"… {len(frame) - max_rows} more rows in report.xlsx"] + [""] * (len(keys) - 1))
+        more = f"… {len(frame) - max_rows} more rows in report.xlsx"
+        rows.append([more] + [""] * (len(keys) - 1))
     return TableView([header(k) for k in keys], rows, numeric)
 
 
@@ -83,8 +84,8 @@ def html_table(view: TableView | None) -> Markup:
         return Markup("")
     head = "".join(f"<th>{html_text(h)}</th>" for h in view.headers)
     body = "".join(
-        "<tr>" + "".join(f'<td class="num">{html_text(c)}</td>' if num else f"<td>{html_text(c)}</td>"
-                         for c, num in zip(row, view.numeric)) + "</tr>"
+        "<tr>" + "".join(f'<td class="num">{html_text(c)}</td>' if num else
+                         f"<td>{html_text(c)}</td>" for c, num in zip(row, view.numeric)) + "</tr>"
         for row in view.rows)
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
@@ -127,8 +128,8 @@ def variant_cards(comparison: pd.DataFrame) -> list[dict]:
             items.append(item)
         if _kpi_value(row, "projects_admitted") is not None:
             items.append({"label": "准入项目 projects admitted", "delta": "", "cls": "",
-                          "value": f"{fmt_number(_kpi_value(row, 'projects_admitted'), 'projects_')}"
-                                   f" / {fmt_number(_kpi_value(row, 'projects_eligible'), 'projects_')}"})
+                          "value": " / ".join(fmt_number(_kpi_value(row, k), k) for k in
+                                              ("projects_admitted", "projects_eligible"))})
         status = str(row.get("status", ""))
         cards.append({"name": str(row["variant"]), "status": status,
                       "ok": status in OK_STATUSES, "rows": items})

@@ -63,8 +63,12 @@ INDICATORS_ZH = {
 _PART_ZH = {"value": "值", "benchmark": "基准", "points": "得分"}
 
 
+# zones.csv rows that are not a resource cap: the 单位增加值能耗 (θ) target.
+OTHER_CAPS_ZH = {"energy_intensity": "能耗强度"}
+
+
 def resource_label(resource: str) -> str:
-    return RESOURCE_LABELS_ZH.get(resource, resource)
+    return RESOURCE_LABELS_ZH.get(resource, OTHER_CAPS_ZH.get(resource, resource))
 
 
 def zh_label(col: str) -> tuple[str, str]:

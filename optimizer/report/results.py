@@ -133,10 +133,15 @@ def stacked(results: list[VariantResult], table: str) -> pd.DataFrame:
     return long[["variant"] + [c for c in long.columns if c != "variant"]]
 
 
+def _natural(key) -> tuple:
+    """List positions in numeric order (runs.2 before runs.10), then names."""
+    return (0, int(key), "") if str(key).isdigit() else (1, 0, str(key))
+
+
 def flatten_manifest(manifest: dict, prefix: str = "") -> list[tuple[str, str]]:
     """Nested manifest → sorted (dotted key, text value) rows."""
     rows = []
-    for key in sorted(manifest, key=lambda k: (0, int(k), "") if str(k).isdigit() else (1, 0, str(k))):
+    for key in sorted(manifest, key=_natural):
         value, name = manifest[key], f"{prefix}{key}"
         if isinstance(value, dict) and value:
             rows += flatten_manifest(value, name + ".")

@@ -145,7 +145,8 @@ def tiers_for(scales: dict) -> pd.DataFrame:
 def boundaries_frame() -> pd.DataFrame:
     return pd.DataFrame({
         "zone_id": [z[0] for z in ZONES], "name": [z[1] for z in ZONES],
-        "approved_area_mu": [12000.0, 15000.0, 9000.0], "boundary_area_mu": [12010.0, 14990.0, 9003.0],
+        "approved_area_mu": [12000.0, 15000.0, 9000.0],
+        "boundary_area_mu": [12010.0, 14990.0, 9003.0],
         "occupied_mu": [9000.0, 11000.0, 9100.0], "protected_mu": [300.0, 0.0, 150.0],
         "reserve_mu": [1200.0, 1500.0, 900.0], "land_cap_mu": [10500.0, 13490.0, 7953.0],
         "violations": ["", "1 parcel outside (0.8 mu)", "occupied > approved"],
@@ -178,8 +179,8 @@ def write_fake_run(root: Path, n: int = 120, variants: dict | None = None, seed:
                   "grades": grades_for(ents), "tiers": tiers_for(scales),
                   "boundaries": boundaries_frame()}
         for table, frame in tables.items():
-            csv_safe(frame, neutralise=False).to_csv(vdir / f"{table}.csv", index=False, float_format=FLOAT,
-                         lineterminator="\n")
+            csv_safe(frame, neutralise=False).to_csv(vdir / f"{table}.csv", index=False,
+                                                     float_format=FLOAT, lineterminator="\n")
         (vdir / "summary.json").write_text(json.dumps(summary_for(alloc, variant, scales),
                                                       ensure_ascii=False, indent=1), "utf-8")
         dirs[variant] = vdir
