@@ -8,6 +8,7 @@ that variants of one scenario read their files once.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,11 +207,7 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
                       inputs.projects)
     t_alloc = time.perf_counter()
     if result.status in ("time_limit", "error"):
-        raise SolverError(f"run {run.name!r}: solver {result.solver} stopped with status "
-                          f"{result.status}" + (f"; best bound {result.best_bound:,.2f}" if
-                                                getattr(result, "best_bound", None) is not None
-                                                else "") + "; " + "; ".join(result.diagnosis),
-                          status=result.status)
+        raise solver_failure(run.name, result)
     folder.mkdir(parents=True, exist_ok=True)
     write_results(result, folder, tiers=tiers, variant=run.name)
     write_grades(grades, folder)
@@ -227,6 +224,18 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
                                                               result.timings.items()}}
     return {"variant": run.name, "status": result.status, "objective": result.objective,
             "diagnosis": list(result.diagnosis), "timings": timings, "solver": result.solver}
+
+
+def solver_failure(run_name: str, result) -> SolverError:
+    """Exit 3 with the best bound known; an infinite bound means none was found yet."""
+    bound = getattr(result, "best_bound", None)
+    known = bound is not None and math.isfinite(bound)
+    where = (f"best bound {bound:,.2f} 万元" if known else
+             "no bound known yet (the solver stopped before its first relaxation finished)")
+    hint = "; raise scenario.time_limit_s" if result.status == "time_limit" else ""
+    return SolverError(f"run {run_name!r}: solver {result.solver} stopped with status "
+                       f"{result.status}; {where}{hint} ({'; '.join(result.diagnosis)})",
+                       status=result.status, best_bound=bound if known else None)
 
 
 def raise_if_infeasible(summaries: list[dict]) -> None:
