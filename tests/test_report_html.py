@@ -202,3 +202,16 @@ def _numbers(path: str) -> np.ndarray:
 def test_lookup_budget_shrinks_with_many_variants():
     assert lookup.lookup_limit(1) == lookup.lookup_limit(3) == 20_000
     assert lookup.lookup_limit(20) == 5_000
+
+
+def test_infeasible_variant_with_empty_allocation_is_not_charted():
+    from optimizer.report.charts import grade_change_charts, lorenz_charts
+
+    ok = _alloc(["A", "D"], [10.0, 20.0], [11.0, 10.0])
+    empty = ok.assign(land_mu_after=np.nan)
+    results = [VariantResult(n, None, {}, a, *[pd.DataFrame()] * 5)
+               for n, a in (("base", ok), ("tight", empty))]
+    panels = grade_change_charts(results)
+    assert len(panels) == 1 and "base" in panels[0]
+    assert "tight" not in lorenz_charts(results)[0]
+    assert grade_change(empty, ["land_mu"])["land_mu"].isna().all()

@@ -24,7 +24,7 @@ MAX_PRICE_ROWS = 30
 def grade_change(alloc: pd.DataFrame, resources: list[str]) -> pd.DataFrame:
     """% change of Σ quota by grade (rows) and resource (columns): Σafter/Σbefore − 1."""
     cols = [f"{r}_{s}" for r in resources for s in ("before", "after") if f"{r}_{s}" in alloc]
-    sums = alloc.groupby("grade", sort=False)[cols].sum()
+    sums = alloc.groupby("grade", sort=False)[cols].sum(min_count=1)
     out = pd.DataFrame(index=[g for g in GRADE_ORDER if g in sums.index] +
                        sorted(set(sums.index) - set(GRADE_ORDER)))
     for r in resources:
@@ -64,10 +64,16 @@ def grade_change_panel(res: VariantResult, resources: list[str]) -> Markup:
     return svg.markup()
 
 
+def has_allocation(res: VariantResult) -> bool:
+    """An infeasible variant writes allocation.csv with empty "after" cells: nothing to chart."""
+    cols = [f"{r}_after" for r in res.resources]
+    return bool(cols) and bool(res.allocation[cols].notna().to_numpy().any())
+
+
 def grade_change_charts(results: list[VariantResult]) -> list[Markup]:
     resources = run_resources(results)
     return [grade_change_panel(res, resources) for res in results[:MAX_PANELS]
-            if "grade" in res.allocation.columns and resources]
+            if "grade" in res.allocation.columns and resources and has_allocation(res)]
 
 
 def shadow_price_table(results: list[VariantResult]) -> pd.DataFrame:
@@ -175,7 +181,8 @@ def lorenz(values: np.ndarray, points: int = 101) -> tuple[np.ndarray, np.ndarra
 def lorenz_chart(results: list[VariantResult], resource: str) -> Markup | None:
     """Lorenz curves of |quota after − before| per variant; G = summary's gini_change_<r>."""
     before, after = f"{resource}_before", f"{resource}_after"
-    shown = [r for r in results if {before, after} <= set(r.allocation.columns)][:8]
+    shown = [r for r in results if {before, after} <= set(r.allocation.columns)
+             and r.allocation[after].notna().any()][:8]
     if not shown:
         return None
     svg = Svg(440, 330, f"Lorenz curve of quota changes {resource}")

@@ -87,7 +87,10 @@ def _grades_part(grades: pd.DataFrame, ids: pd.Series) -> dict:
 
 
 def _variant_part(res: VariantResult, ids: pd.Series, resources: list[str]) -> dict:
-    if "id" not in res.allocation.columns:
+    after_cols = [f"{r}_after" for r in resources if f"{r}_after" in res.allocation.columns]
+    if "id" not in res.allocation.columns or not after_cols or \
+            not res.allocation[after_cols].notna().to_numpy().any():
+        # no allocation (e.g. infeasible): the page shows the status instead of numbers
         return {"name": res.name, "status": str(res.summary.get("status", "")), "missing": True}
     a = res.allocation.drop_duplicates("id").set_index("id").reindex(ids)
     missing = pd.Series(np.nan, index=a.index)
