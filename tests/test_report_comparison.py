@@ -26,7 +26,8 @@ def test_fixed_column_order_known_kpis_then_families_then_unknown_sorted():
         "gini_change_energy_tce", "count_A", "count_B", "aaa_extra", "zzz_extra"]
     assert frame["variant"].tolist() == ["base", "v1"]
     assert frame["objective"].tolist() == [10.0, 11.0]
-    assert str(frame["count_A"].dtype) == "Int64" and frame["count_A"].isna().tolist() == [False, True]
+    assert str(frame["count_A"].dtype) == "Int64"
+    assert frame["count_A"].isna().tolist() == [False, True]
     assert "timings" not in frame.columns and "solve_s" not in frame.columns
 
 
@@ -63,7 +64,8 @@ def test_rows_follow_the_given_variant_order(tmp_path):
     frame = write_comparison(order, tmp_path / "c.csv")
     assert frame["variant"].tolist() == ["base", "energy-0.95", "strict-D"]
     back = pd.read_csv(tmp_path / "c.csv")
-    assert back["value_added_after"].round(6).tolist() == frame["value_added_after"].round(6).tolist()
+    assert back["value_added_after"].round(6).tolist() == \
+        frame["value_added_after"].round(6).tolist()
 
 
 def test_formula_like_variant_name_is_neutralised_in_csv_only(tmp_path):
@@ -81,3 +83,11 @@ def test_missing_summary_is_an_input_error_naming_the_file(tmp_path):
         write_comparison({"base": tmp_path / "base"}, tmp_path / "c.csv")
     assert "summary.json" in str(err.value)
     assert not (tmp_path / "c.csv").exists()
+
+
+def test_counts_stored_as_floats_are_written_as_integers():
+    frame = comparison_frame({"base": _summary(1.0, count_A=578.0, projects_admitted=10.0,
+                                               land_to_projects_mu=410.1)})
+    assert str(frame["count_A"].dtype) == "Int64" and frame["count_A"].iloc[0] == 578
+    assert str(frame["projects_admitted"].dtype) == "Int64"
+    assert frame["land_to_projects_mu"].dtype == "float64"

@@ -18,6 +18,7 @@ from optimizer.report.safety import csv_safe
 
 FLOAT_FORMAT = "%.6f"
 LEADING = ["variant", "status", "method", "solver", "objective"]
+COUNT_PREFIXES = ("count_", "projects_")
 
 
 def comparison_frame(summaries: dict[str, dict]) -> pd.DataFrame:
@@ -34,9 +35,14 @@ def comparison_frame(summaries: dict[str, dict]) -> pd.DataFrame:
         rows.append(row)
     columns = LEADING + kpi_keys
     # Column by column from Python objects: pandas would turn ints with a gap into floats.
-    return pd.DataFrame({col: _column_type(pd.Series([r[col] for r in rows], dtype=object),
-                                           text=col in LEADING[:4]) for col in columns},
-                        columns=columns)
+    frame = pd.DataFrame({col: _column_type(pd.Series([r[col] for r in rows], dtype=object),
+                                            text=col in LEADING[:4]) for col in columns},
+                         columns=columns)
+    for col in [c for c in kpi_keys if c.startswith(COUNT_PREFIXES)]:
+        values = frame[col]
+        if values.dtype == "float64" and (values.dropna() % 1 == 0).all():
+            frame[col] = values.astype("Int64")      # counts written as 578, not 578.000000
+    return frame
 
 
 def _column_type(values: pd.Series, text: bool) -> pd.Series:
