@@ -215,3 +215,23 @@ def test_infeasible_variant_with_empty_allocation_is_not_charted():
     assert len(panels) == 1 and "base" in panels[0]
     assert "tight" not in lorenz_charts(results)[0]
     assert grade_change(empty, ["land_mu"])["land_mu"].isna().all()
+
+
+def test_minimal_run_folders_still_give_all_three_reports(tmp_path):
+    import openpyxl
+
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "summary.json").write_text(json.dumps(
+        {"status": "optimal", "objective": 3.0, "kpis": {"value_added_after": 3.0}}))
+    pd.DataFrame({"id": ["b", "a"], "land_mu_before": [1.0, 2.0], "land_mu_after": [1.0, 1.5]}) \
+        .to_csv(tmp_path / "base" / "allocation.csv", index=False)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "summary.json").write_text(json.dumps({"status": "infeasible"}))
+    out = tmp_path / "out"
+    out.mkdir()
+    build_reports(out, {"base": tmp_path / "base", "bad": tmp_path / "bad"}, {})
+    html = (out / "report.html").read_text("utf-8")
+    assert "No zone or parcel layer" in html and "No candidate projects" in html
+    assert json.loads(_script(html, "lookup-data"))["id"] == ["a", "b"]
+    assert openpyxl.load_workbook(out / "report.xlsx").sheetnames == [
+        "summary", "comparison", "zones", "enterprises", "grades", "tiers", "manifest"]
