@@ -22,8 +22,9 @@ CP-SAT and continuous columns
     the remaining LP exactly, so ``x`` and ``objective`` are exact for that
     integer choice. ``best_bound`` is reported for pure-integer models only
     (the grid bound is not a bound of the true MILP). If CP-SAT finds no point
-    on the grid but the LP relaxation is feasible, the status is "error" with
-    a message pointing to ortools:scip. Threads: one worker, so reruns are
+    on the grid, or rejects the scaled model (MODEL_INVALID: e.g. two
+    continuous columns tied by equalities to off-grid values), the status is
+    "error" with a message pointing to ortools:scip. Threads: one worker, so reruns are
     deterministic (SPEC §6).
 """
 
@@ -74,18 +75,21 @@ class OrtoolsSolver(Solver):
         if self.parameters:
             solver.set_solver_specific_parameters(self.parameters)
         if time_limit_s is not None:
-            solver.set_time_limit_in_seconds(float(time_limit_s))
+            self._set_time_limit(solver, float(time_limit_s))
         solver.solve(helper)
         t2 = time.perf_counter()
         out = self._read(model, solver, time_limit_s is not None)
         out.timings = {"build_s": t1 - t0, "solve_s": t2 - t1}
         return out
 
+    def _set_time_limit(self, solver: mbh.ModelSolverHelper, seconds: float) -> None:
+        solver.set_time_limit_in_seconds(seconds)
+
     def _read(self, model: LinearModel, solver: mbh.ModelSolverHelper,
               timed: bool) -> Solution:
         raw = solver.status()
         status = _STATUS.get(raw)
-        if status is None and timed and raw in (_S.FEASIBLE, _S.NOT_SOLVED):
+        if status is None and timed and raw in (_S.FEASIBLE, _S.NOT_SOLVED, _S.UNKNOWN_STATUS):
             status = "time_limit"
         if status in (None, "infeasible", "unbounded"):
             # GLOP reports an unbounded LP as infeasible, PDLP/CP-SAT as abnormal.
@@ -117,6 +121,11 @@ class OrtoolsHighsSolver(OrtoolsSolver):
     name, engine = "ortools:highs", "highs"
     features = Features(duals=False, integers=True, time_limit=True)
 
+    def _set_time_limit(self, solver: mbh.ModelSolverHelper, seconds: float) -> None:
+        # OR-Tools 9.15 does not forward set_time_limit_in_seconds to HiGHS; HiGHS'
+        # own option does work ("name value" text, as in a HiGHS options file).
+        solver.set_solver_specific_parameters(f"time_limit {seconds!r}")
+
 
 class ScipSolver(OrtoolsSolver):
     name, engine = "ortools:scip", "scip"
@@ -129,16 +138,25 @@ class CpSatSolver(OrtoolsSolver):
     parameters = _CPSAT_PARAMS
 
     def _solve(self, model: LinearModel, time_limit_s: float | None) -> Solution:
+        if not model.is_mip:
+            # Nothing for CP-SAT to branch on, and on its grid an LP with equality rows
+            # can take minutes: the LP goes straight to the exact polish step (GLOP).
+            out = GlopSolver()._solve(model, time_limit_s)
+            out.row_duals = out.col_duals = None
+            out.message = "no integer columns: solved as an LP by GLOP (CP-SAT is for MILP)"
+            return out
         out = super()._solve(model, time_limit_s)
         continuous = ~integer_mask(model)
         if not continuous.any():
             return out
         out.best_bound = None     # a bound of the grid model, not of the true MILP
-        if out.status == "infeasible" and _relaxation_feasible(model):
+        grid_failure = out.status == "error" or (
+            out.status == "infeasible" and _relaxation_feasible(model))
+        if grid_failure:
             out.status = "error"
-            out.message = (f"CP-SAT found no solution with continuous columns on a "
-                           f"{CPSAT_GRID:g} grid although the LP relaxation is feasible; "
-                           f"use ortools:scip for this model")
+            out.message = (f"CP-SAT could not solve this model's continuous columns on its "
+                           f"{CPSAT_GRID:g} grid ({out.message}) although its LP relaxation "
+                           f"is feasible; use ortools:scip for this model")
         if out.x is not None:
             _polish(model, out)
         return out

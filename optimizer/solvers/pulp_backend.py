@@ -82,9 +82,9 @@ class PulpSolver(Solver):
         t2 = time.perf_counter()
         out = Solution(status=_STATUS.get(code, "error"), message=pulp.LpStatus.get(code, ""),
                        timings={"build_s": t1 - t0, "solve_s": t2 - t1})
-        if prob.sol_status == _SOL_FEASIBLE and (code != 1 or model.is_mip) \
-                and time_limit_s is not None:
-            out.status = "time_limit"
+        if time_limit_s is not None and (code == 0 or (prob.sol_status == _SOL_FEASIBLE
+                                                       and model.is_mip)):
+            out.status = "time_limit"     # PuLP: "Not Solved" / incumbent at the limit
         if out.status in ("optimal", "time_limit") and prob.sol_status in (1, _SOL_FEASIBLE):
             out.x = np.fromiter((v.varValue or 0.0 for v in cols), np.float64, model.n_cols)
             out.objective = float(np.dot(model.c, out.x) + model.offset)
