@@ -87,7 +87,7 @@ def grade(scenario, out_dir, force):
     inputs = load_inputs(sf.base)
     enterprises = with_assigned_zones(inputs.enterprises, boundary_report(sf.base, inputs))
     _, grades, _ = grade_step(sf.base, enterprises)
-    with atomic_folder(out_dir, force=force) as tmp:
+    with atomic_folder(out_dir, force=force, inputs=sf.input_paths()) as tmp:
         write_grades(grades, tmp)
     for note in grades.attrs.get("notes", []):
         click.echo(f"note: {note}", err=True)
@@ -161,7 +161,7 @@ def compare(run_dirs, out_dir, force):
     from optimizer.runner import collect_runs
 
     variant_dirs, manifest = collect_runs(run_dirs)
-    with atomic_folder(out_dir, force=force) as tmp:
+    with atomic_folder(out_dir, force=force, inputs=run_dirs) as tmp:
         build_reports(tmp, variant_dirs, manifest)
     click.echo(f"compared {len(variant_dirs)} run(s): {', '.join(variant_dirs)} → "
                f"{out_dir / 'report.html'}")
@@ -184,7 +184,7 @@ def boundaries(scenario, out_dir, force):
         raise ScenarioError("`scenario.zones` is needed for boundary checks", file=sf.path,
                             column="scenario.zones", rule="needs zones")
     report = boundary_report(sf.base, load_inputs(sf.base))
-    with atomic_folder(out_dir, force=force) as tmp:
+    with atomic_folder(out_dir, force=force, inputs=sf.input_paths()) as tmp:
         geo.write_boundaries(report, tmp)
     n = len(report.violations)
     click.echo(f"{len(report.table)} zones checked; {n} parcel(s) outside their approved "

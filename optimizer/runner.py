@@ -152,7 +152,7 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
     started = time.time()
     selected = [sf.run_named(r) for r in runs] if runs else sf.runs
     n_jobs = n_jobs or default_jobs()
-    with atomic_folder(out_dir, force=force) as tmp:
+    with atomic_folder(out_dir, force=force, inputs=sf.input_paths()) as tmp:
         remote = executor == "dask"
         jobs = [Job(str(sf.path), r.name, solver, None if remote else str(tmp / r.name))
                 for r in selected]

@@ -359,6 +359,15 @@ class ScenarioFile:
     base: Scenario
     runs: list[ScenarioRun]
 
+    def input_paths(self) -> list[Path]:
+        """Every file the scenario reads: itself, the files it extends, each run's inputs."""
+        paths = set(self.files)
+        for run in self.runs:
+            section = run.settings.scenario
+            paths.update(Path(getattr(section, key)) for key in PATH_KEYS
+                         if getattr(section, key))
+        return sorted(paths)
+
     def run_named(self, name: str) -> ScenarioRun:
         for run in self.runs:
             if run.name == name:

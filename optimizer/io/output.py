@@ -28,9 +28,15 @@ def _describe(exc: OSError, target: Path) -> OutputError:
 
 
 @contextlib.contextmanager
-def atomic_folder(target: str | Path, *, force: bool = False):
-    """Yield a temporary folder that becomes ``target`` only if the block succeeds."""
+def atomic_folder(target: str | Path, *, force: bool = False, inputs=()):
+    """Yield a temporary folder that becomes ``target`` only if the block succeeds.
+
+    ``inputs`` are the files (or run folders) the command reads: a target that
+    is one of them or holds one of them is refused, because ``--force`` would
+    replace it and delete the planner's data.
+    """
     target = Path(target).absolute()
+    _refuse_inputs(target, inputs)
     if target.exists() and not force:
         raise OutputError(f"output folder {target} already exists; use --force to replace it",
                           file=target, rule="new output folder")
@@ -51,6 +57,16 @@ def atomic_folder(target: str | Path, *, force: bool = False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _refuse_inputs(target: Path, inputs) -> None:
+    real = target.resolve()
+    for path in inputs:
+        p = Path(path).resolve()
+        if p == real or real in p.parents:
+            raise OutputError(f"output folder {target} holds the input {p}; choose another "
+                              "output folder (it would be replaced)", file=target,
+                              rule="output apart from inputs")
 
 
 def _swap_in(tmp: Path, target: Path) -> None:
