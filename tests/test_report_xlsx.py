@@ -99,3 +99,15 @@ def test_rows_beyond_excel_limit_are_cut_with_a_note(tmp_path, monkeypatch):
     ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["grades"]
     assert ws.max_row == 12
     assert ws.cell(row=12, column=1).value.startswith("… 15 more rows")
+
+
+def test_projects_are_one_row_each_with_share_per_variant(book):
+    ws = book["summary"]
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "候选项目 / candidate projects")
+    head = rows[start + 1]
+    assert head[:2] == ("编号 / id", "名称 / name")
+    assert "准入比例 [strict-D] / admitted_share" in head
+    body = [r for r in rows[start + 2:start + 6]]
+    assert [r[0] for r in body] == ["P1", "P2", "P3", "P4"]
+    assert body[1][1] == "'=cmd|' /C calc'!A0"                     # neutralised project name

@@ -23,7 +23,7 @@ from optimizer.report import charts
 from optimizer.report.labels import header, resource_label, zh_label
 from optimizer.report.lookup import lookup_data
 from optimizer.report.results import (VariantResult, first_table, flatten_manifest, load_run,
-                                      run_resources, scenario_name, stacked)
+                                      projects_wide, run_resources, scenario_name)
 from optimizer.report.safety import html_text, jinja_finalize, script_json
 from optimizer.report.svgmap import CHANGE_COLOURS, CHANGE_LABELS, build_map
 
@@ -197,7 +197,7 @@ def render_html(results: list[VariantResult], manifest: dict, comparison: pd.Dat
         if map_data else "",
         "boundaries": table_view(first_table(results, "boundaries")),
         "violations": table_view(_violations(violations_gdf)),
-        "projects": table_view(stacked(results, "projects")),
+        "projects": table_view(projects_wide(results)),
         "lookup_json": script_json(lookup), "lookup_note": _lookup_note(lookup),
         "manifest_table": table_view(pd.DataFrame(flatten_manifest(manifest),
                                                   columns=["key", "value"])),

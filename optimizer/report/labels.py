@@ -108,7 +108,16 @@ def _pattern_label(col: str) -> tuple[str, str]:
 
 
 def header(col: str) -> str:
-    """``中文(单位) / col``, or ``col`` alone when no Chinese label is known."""
+    """``中文(单位) / col``, or ``col`` alone when no Chinese label is known.
+
+    ``column@variant`` (a per-variant column of a wide table) reads
+    ``中文(单位) [variant] / column``.
+    """
+    if "@" in col:
+        base, variant = col.split("@", 1)
+        zh, unit = zh_label(base)
+        label = f"{zh}({unit})" if zh and unit else zh
+        return f"{label} [{variant}] / {base}" if label else f"{base} [{variant}]"
     zh, unit = zh_label(col)
     if not zh:
         return col

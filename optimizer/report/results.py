@@ -133,6 +133,29 @@ def stacked(results: list[VariantResult], table: str) -> pd.DataFrame:
     return long[["variant"] + [c for c in long.columns if c != "variant"]]
 
 
+PROJECT_FIXED = ("id", "name", "zone_id", "investment_intensity", "eligible")
+PROJECT_PER_VARIANT = ("admitted_share", "reason")
+
+
+def projects_wide(results: list[VariantResult]) -> pd.DataFrame:
+    """One row per candidate project: its data once, then share and reason per variant.
+
+    Per-variant columns are named ``<column>@<variant>`` (see labels.header).
+    """
+    frames = [r for r in results if "id" in r.projects.columns]
+    if not frames:
+        return pd.DataFrame()
+    fixed = pd.concat([r.projects[[c for c in PROJECT_FIXED if c in r.projects.columns]]
+                       for r in frames]).drop_duplicates("id").sort_values("id", kind="mergesort")
+    wide = fixed.set_index("id")
+    for res in frames:
+        part = res.projects.drop_duplicates("id").set_index("id")
+        for col in PROJECT_PER_VARIANT:
+            if col in part.columns:
+                wide[f"{col}@{res.name}"] = part[col].reindex(wide.index)
+    return wide.reset_index()
+
+
 def _natural(key) -> tuple:
     """List positions in numeric order (runs.2 before runs.10), then names."""
     return (0, int(key), "") if str(key).isdigit() else (1, 0, str(key))

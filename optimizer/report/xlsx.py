@@ -26,7 +26,8 @@ import xlsxwriter
 from optimizer.errors import OutputError
 from optimizer.report.labels import header
 from optimizer.report.results import (VariantResult, first_table, flatten_manifest, load_run,
-                                      run_resources, scenario_name, stacked)
+                                      projects_wide, run_resources, scenario_name,
+                                      stacked)
 from optimizer.report.safety import neutralise_formula, neutralise_frame
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -38,6 +39,7 @@ WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False,
 
 def number_format(col: str) -> str:
     """Excel number format from the column's meaning (unit family)."""
+    col = col.split("@", 1)[0]
     if col.endswith("_pct"):
         return "0.0"
     if col.startswith(("count_", "projects_")) or col == "rank_in_group":
@@ -123,7 +125,8 @@ def _cells(values: pd.Series) -> list:
 
 def _widths(ws, keys: list[str], first: int = 0) -> None:
     for j, key in enumerate(keys):
-        wide = key in ("name", "binding", "reason", "sizhi", "violations", "value")
+        wide = key.split("@", 1)[0] in ("name", "binding", "reason", "sizhi", "violations",
+                                         "value")
         ws.set_column(first + j, first + j, 28 if wide else 14)
 
 
@@ -149,7 +152,7 @@ def _summary_sheet(book: _Book, results: list[VariantResult], comparison: pd.Dat
     ws.autofilter(2, 0, 2 + len(kpi), len(kpi.columns) - 1)
     row = 4 + len(kpi)
     row = _diagnoses(book, ws, results, row)
-    for title, frame in (("候选项目 / candidate projects", stacked(results, "projects")),
+    for title, frame in (("候选项目 / candidate projects", projects_wide(results)),
                          ("四至与核准面积核查 / boundary (四至) and approved-area findings",
                           first_table(results, "boundaries"))):
         if not frame.empty:
