@@ -36,7 +36,8 @@ FIXED = {
     "approved_area_mu": ("核准面积", "亩"), "boundary_area_mu": ("四至范围面积", "亩"),
     "occupied_mu": ("已占用地", "亩"), "protected_mu": ("保护用地", "亩"),
     "reserve_mu": ("非工业预留", "亩"), "land_cap_mu": ("用地上限", "亩"),
-    "violations": ("越界情况", ""), "sizhi": ("四至", ""), "key": ("项目", ""),
+    "violations": ("越界情况", ""), "outside_area_mu": ("四至外面积", "亩"),
+    "outside_mu": ("四至外面积", "亩"), "sizhi": ("四至", ""), "key": ("项目", ""),
     "value": ("值", ""),
     # KPIs (summary.json "kpis")
     "value_added_before": ("增加值·现状", "万元"), "value_added_after": ("增加值·配置后", "万元"),
