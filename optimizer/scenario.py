@@ -264,7 +264,11 @@ def _read_toml(path: Path) -> tuple[str, dict]:
         raise ScenarioError("scenario file not found", file=path, rule="file exists")
     if path.is_dir():
         raise ScenarioError("scenario path is a directory, not a file", file=path, rule="is a file")
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 (byte {exc.start}); save the scenario file as UTF-8 "
+                            "(TOML files are UTF-8)", file=path, rule="encoding") from None
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -22,6 +22,7 @@ from optimizer.schema import (ENTERPRISE_COLUMNS, PLAUSIBLE_MAX_MONEY_WAN, PROJE
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "是", "规上", "外资", "√", "1.0"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "否", "规下", "内资", "×", "0.0"}
 GENERAL_MAX = 1e12   # any non-money quantity beyond this is a unit error
+FIXED_GRADES = ("", "A", "B", "C", "D", "U")   # 评价等级 fixed by the planner (U = 未评价)
 
 
 def normalise_header(text: str) -> str:
@@ -155,6 +156,11 @@ def validate_table(raw: pd.DataFrame, columns: tuple[Column, ...], path: Path, *
     for col in columns:
         if col.unique and col.name in out:
             _check_unique(out[col.name], headers.get(col.name, col.name), rows, path, errors)
+    if "grade" in out:
+        bad = (~out["grade"].str.upper().isin(FIXED_GRADES)).to_numpy()
+        _report(errors, bad, rows, path, headers.get("grade", "grade"),
+                "a planner-fixed grade must be A, B, C, D, U or empty", "planner-fixed grade",
+                out["grade"])
     errors.errors.sort(key=lambda e: e.row or 0)   # stable: column order within a row
     errors.raise_if_any()
     frame = pd.DataFrame(out, index=raw.index)

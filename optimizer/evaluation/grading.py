@@ -221,7 +221,9 @@ def _fixed_grades(frame: pd.DataFrame) -> np.ndarray:
                 else np.arange(len(frame)) + 2)                # header = row 1
         for row, value in zip(rows[bad], fixed[bad].astype(object)):   # error rows only
             errors.add(InputError(f"grade '{value}' is not one of A, B, C, D, U", row=int(row),
-                                  column="grade", rule="planner-fixed grade"))
+                                  file=frame.attrs.get("source"),
+                                  column=frame.attrs.get("headers", {}).get("grade", "grade"),
+                                  rule="planner-fixed grade"))
         errors.raise_if_any()
     return fixed
 

@@ -9,6 +9,7 @@ neither is an error naming the byte offset.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import re
 from pathlib import Path
@@ -79,6 +80,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError("the file is empty", file=path, rule="non-empty table")
     encoding = detect_encoding(raw, path)
     text = raw.decode(encoding)
+    first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
+    check_header(next(csv.reader([first]), []), path)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                             skipinitialspace=False, skip_blank_lines=True)
@@ -119,12 +122,26 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
     if not rows:
         raise InputError("the sheet is empty", file=path, rule="non-empty table")
     header, body = rows[0], rows[1:]
+    # a blank header cell is a spare column (notes): name it as pandas does for CSV
+    header = [h if h.strip() else f"Unnamed: {i}" for i, h in enumerate(header)]
+    check_header(header, path)
     width = len(header)
     body = [(r + [""] * width)[:width] for r in body]
     frame = pd.DataFrame(body, columns=header, dtype=object)
     frame.attrs["encoding"] = "xlsx"
     frame.attrs["row_offset"] = 2
     return frame
+
+
+def check_header(header: list[str], path: Path) -> None:
+    """Two columns with the same header: which one holds the data is anyone's guess."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(h.strip() for h in header):
+        if name and name in seen:
+            raise InputError(f"the header {name!r} appears twice (columns {seen[name] + 1} and "
+                             f"{i + 1}); keep one or rename the other", file=path, row=1,
+                             column=name, rule="unique headers")
+        seen.setdefault(name, i)
 
 
 def _read_layer_table(path: Path, layer: str | None) -> pd.DataFrame:
