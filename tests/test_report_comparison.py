@@ -91,3 +91,14 @@ def test_counts_stored_as_floats_are_written_as_integers():
     assert str(frame["count_A"].dtype) == "Int64" and frame["count_A"].iloc[0] == 578
     assert str(frame["projects_admitted"].dtype) == "Int64"
     assert frame["land_to_projects_mu"].dtype == "float64"
+
+
+def test_scenario_name_from_run_and_compare_manifests():
+    from optimizer.report.results import scenario_name
+
+    assert scenario_name({"scenario": "demo"}) == "demo"
+    assert scenario_name({"scenario": {"name": "baseline", "file": "b.toml"}}) == "baseline"
+    assert scenario_name({"compared": {"out1": {"scenario": {"name": "a"}},
+                                       "out2": {"scenario": "b"}}}) == \
+        "对比 compare: a (out1), b (out2)"
+    assert scenario_name({}) == ""

@@ -178,7 +178,13 @@ def flatten_manifest(manifest: dict, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def scenario_name(manifest: dict) -> str:
-    """``manifest["scenario"]`` is a name or a dict with one (mujun run writes the dict)."""
+    """``manifest["scenario"]`` is a name or a dict with one (mujun run writes the dict);
+    ``mujun compare`` passes {"compared": {run folder: manifest}}."""
+    compared = manifest.get("compared")
+    if isinstance(compared, dict) and compared:
+        return "对比 compare: " + ", ".join(f"{scenario_name(m) or '?'} ({folder})"
+                                          for folder, m in compared.items()
+                                          if isinstance(m, dict))
     scenario = manifest.get("scenario", manifest.get("name", ""))
     if isinstance(scenario, dict):
         scenario = scenario.get("name") or scenario.get("file") or ""
