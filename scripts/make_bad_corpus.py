@@ -224,6 +224,13 @@ def enterprise_cases(c):
     c("ent-two-headers-one-field", "land_mu and 用地面积(亩) both present",
       {"enterprises.csv": table([r + ",30" for r in ROWS], HEADER + ",用地面积(亩)")}, scenario(), 2,
       ["enterprises.csv", "row 1", "both mean 'land_mu'"])
+    c("ent-duplicate-header", "two land_mu columns (this year's and last year's)",
+      {"enterprises.csv": table([r + ",999" for r in ROWS], HEADER + ",land_mu")}, scenario(), 2,
+      ["enterprises.csv", "row 1", "'land_mu'", "appears twice", "columns 7 and 21"])
+    c("ent-invalid-grade", "a planner-fixed grade outside A/B/C/D/U",
+      {"enterprises.csv": table([r + ("," + ("A", "E", "", "b", "D", "优")[i]) for i, r in
+                                 enumerate(ROWS)], HEADER + ",评价等级")}, scenario(), 2,
+      ["enterprises.csv", "2 error(s)", "row 3", "row 7", "'评价等级'", "'E'", "'优'"], "validate")
     c("ent-empty-file", "a 0-byte file", {"enterprises.csv": b""}, scenario(), 2,
       ["enterprises.csv", "empty"])
     c("ent-blank-lines-only", "a file of blank lines", {"enterprises.csv": "\n\n  \n"}, scenario(), 2,
@@ -246,6 +253,12 @@ def enterprise_cases(c):
       {"enterprises.xlsx": ("xlsx", {"企业": sheet_rows(edit(3, "land_mu", "约8亩"))})},
       scenario(enterprises="enterprises.xlsx"), 2,
       ["enterprises.xlsx", "row 5", "'land_mu'", "not a number"])
+    dup_rows = [row + [99.0] for row in sheet_rows()]
+    dup_rows[0][-1] = "用地面积(亩)"
+    dup_rows[0][6] = "用地面积(亩)"
+    c("ent-xlsx-duplicate-header", "an XLSX with the same header twice",
+      {"enterprises.xlsx": ("xlsx", {"企业": dup_rows})}, scenario(enterprises="enterprises.xlsx"),
+      2, ["enterprises.xlsx", "row 1", "'用地面积(亩)'", "appears twice"])
     c("ent-xlsx-not-a-workbook", "a CSV renamed to .xlsx", {"enterprises.xlsx": table()},
       scenario(enterprises="enterprises.xlsx"), 2, ["enterprises.xlsx", "cannot open the workbook"])
     c("ent-zone-not-in-layer", "an enterprise in zone Z9, which the zones layer lacks",
@@ -416,6 +429,14 @@ def scenario_cases(c):
     c("scn-unknown-solver", "a solver that does not exist", ent,
       scenario(lines='solver = "gurobi:barrier"\n'), 2,
       ["scenario.toml", "'scenario.solver'", "gurobi:barrier", "valid solvers"])
+    c("scn-gbk-encoding", "a scenario saved as GBK by a Chinese Windows editor", ent,
+      scenario(lines='description = "黄岩区基准情景"\n').encode("gbk"), 2,
+      ["scenario.toml", "not UTF-8", "save the scenario file as UTF-8"])
+    c("scn-grade-command-bad-table", "mujun grade on a table with a negative land value",
+      {"enterprises.csv": table(edit(1, "land_mu", "-2"))}, scenario(), 2,
+      ["enterprises.csv", "row 3", "'land_mu'"], "grade")
+    c("scn-boundaries-without-zones", "mujun boundaries on a scenario without a zones layer", ent,
+      scenario(), 2, ["scenario.toml", "scenario.zones", "needs zones"], "boundaries")
     c("scn-toml-syntax", "an unterminated string", ent,
       scenario().replace('name = "bad"', 'name = "bad'), 2, ["scenario.toml", "not valid TOML"])
     c("scn-boundary-without-zones", "land caps from boundaries but no zones layer", ent,
@@ -464,7 +485,8 @@ def build(out: Path) -> int:
                 GENERATED[content[0]](path, content[1])
             else:
                 path.write_bytes(content if isinstance(content, bytes) else content.encode())
-        (folder / "scenario.toml").write_text(scenario_text, encoding="utf-8", newline="\n")
+        (folder / "scenario.toml").write_bytes(scenario_text if isinstance(scenario_text, bytes)
+                                               else scenario_text.encode("utf-8"))
         (folder / "case.toml").write_text(case_toml(description, exit_code, fragments, command),
                                           encoding="utf-8", newline="\n")
         names.append(name)

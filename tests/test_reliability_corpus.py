@@ -45,7 +45,9 @@ def command_line(case: dict, name: str, out: Path) -> list[str]:
     scenario = str(CORPUS / name / "scenario.toml")
     if case["command"] == "validate":
         return ["validate", scenario]
-    return [case["command"], scenario, "-o", str(out), "--quiet", "--jobs", "1"]
+    if case["command"] == "run":
+        return ["run", scenario, "-o", str(out), "--quiet", "--jobs", "1"]
+    return [case["command"], scenario, "-o", str(out)]
 
 
 def check_outcome(case: dict, code: int, out_text: str, err: str, out: Path) -> None:
