@@ -26,16 +26,20 @@ def _install_chromium() -> str:
     if found:
         return found
     if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip("chromium not installed and cannot install it (needs root and apt-get)")
+        pytest.skip("chromium is not installed and cannot be installed here "
+                    "(needs root and apt-get): apt-get install -y chromium")
+    policy = subprocess.run(["apt-cache", "policy", "chromium"], capture_output=True, text=True,
+                            timeout=60)
+    if policy.returncode != 0 or "Candidate:" not in policy.stdout or \
+            "Candidate: (none)" in policy.stdout:
+        pytest.skip("chromium is not installed and apt knows no chromium package "
+                    "(run apt-get update, or install chromium by hand)")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "install", "-y", "chromium"], ["apt-get", "update"],
-                ["apt-get", "install", "-y", "chromium"]):
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
-        if cmd[1] == "install" and done.returncode == 0:
-            break
+    done = subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True,
+                          text=True, env=env, timeout=1200)
     found = find_chromium()
     if not found:
-        pytest.skip(f"apt-get install chromium failed: {done.stderr.strip()[-300:]}")
+        pytest.skip(f"apt-get install -y chromium failed: {done.stderr.strip()[-300:]}")
     return found
 
 
