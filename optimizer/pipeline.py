@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.errors import InfeasibleError, ScenarioError, SolverError
+from optimizer.errors import InfeasibleError, InputError, ScenarioError, SolverError
 from optimizer.policy import AllocationConfig, ProjectPolicy
 from optimizer.scenario import Scenario, ScenarioRun, resolve_cap, tier_overrides
 from optimizer.validation import check_zone_ids, read_enterprises, read_projects
@@ -134,7 +134,7 @@ def with_assigned_zones(enterprises: pd.DataFrame, report) -> pd.DataFrame:
     still = out["zone_id"] == ""
     if still.any():
         row = int(out.loc[still, "source_row"].iloc[0])
-        raise ScenarioError(f"{int(still.sum())} enterprise(s) have no zone_id and their parcel "
+        raise InputError(f"{int(still.sum())} enterprise(s) have no zone_id and their parcel "
                             "lies in no zone", file=enterprises.attrs.get("source"), row=row,
                             column="zone_id", rule="zone_id required")
     return out

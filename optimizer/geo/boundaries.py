@@ -115,7 +115,8 @@ def _names(zones):
 
 def _require_crs(gdf, what):
     if isinstance(gdf, gpd.GeoDataFrame) and gdf.crs is None:
-        raise InputError(f"{what} layer declares no CRS", rule="CRS declared")
+        raise InputError(f"{what} layer declares no CRS; declare one in the file",
+                         file=gdf.attrs.get("source"), rule="CRS declared")
 
 
 def _metric_or_none(gdf, crs, what):

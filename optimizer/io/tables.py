@@ -146,7 +146,9 @@ def check_header(header: list[str], path: Path) -> None:
 
 def _read_layer_table(path: Path, layer: str | None) -> pd.DataFrame:
     import geopandas as gpd
+    import numpy as np
     import pyogrio
+    import shapely
 
     try:
         layers = [name for name, _ in pyogrio.list_layers(path)]
@@ -163,7 +165,8 @@ def _read_layer_table(path: Path, layer: str | None) -> pd.DataFrame:
     table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     for col in table.columns:
         table[col] = table[col].map(_cell_text).astype(object)
-    if geometry is not None and geometry.notna().any():
+    # shapely.is_missing: GeoSeries.notna() warns when some parcels are empty geometries
+    if geometry is not None and not shapely.is_missing(np.asarray(geometry.array)).all():
         table = gpd.GeoDataFrame(table, geometry=geometry.values, crs=gdf.crs)
     table.attrs["encoding"] = "layer"
     table.attrs["row_offset"] = 2
