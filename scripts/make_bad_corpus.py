@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -96,6 +97,21 @@ def write_fgb_without_crs(gdf, path: Path) -> None:
                                                     layer_options={"SPATIAL_INDEX": "NO"})
 
 
+def parcels_gdf(outside: bool = False):
+    """The six firms as 50 m parcels inside Z1/Z2, zone_id left empty (found by location)."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    frame = pd.read_csv(io.StringIO(table()), dtype=str, keep_default_na=False)
+    frame["zone_id"] = ""
+    x0, y0 = 500000.0, 3170000.0
+    geoms = [box(x0 + 300 * i + 10, y0 + 10, x0 + 300 * i + 60, y0 + 60) for i in range(6)]
+    if outside:
+        geoms[0] = box(x0 + 5000, y0 + 5000, x0 + 5050, y0 + 5050)
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4549").to_crs("EPSG:4326")
+
+
 def raw_geojson(features: list[str]) -> str:
     return ('{"type": "FeatureCollection", "features": [\n' + ",\n".join(features) + "\n]}\n")
 
@@ -146,7 +162,11 @@ def _fixed_zip(data: bytes, path: Path) -> None:
         for info in sorted(src.infolist(), key=lambda i: i.filename):
             entry = zipfile.ZipInfo(info.filename, date_time=(2024, 1, 1, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(entry, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":     # openpyxl stamps "modified" on save
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z",
+                              data)
+            dst.writestr(entry, data)
 
 
 def sheet_rows(rows=ROWS, header=HEADER) -> list[list]:
@@ -265,6 +285,14 @@ def enterprise_cases(c):
       {"enterprises.csv": table(edit(3, "zone_id", "Z9")), "zones.geojson": ("zones", None)},
       scenario(lines='zones = "zones.geojson"\n'), 2,
       ["enterprises.csv", "row 5", "'zone_id'", "'Z9'", "zones.geojson"])
+    c("ent-parcels-no-crs", "an enterprise parcel layer that declares no CRS",
+      {"enterprises.fgb": ("parcels-fgb-nocrs", None), "zones.geojson": ("zones", None)},
+      scenario(enterprises="enterprises.fgb", lines='zones = "zones.geojson"\n'), 2,
+      ["enterprises.fgb", "parcels layer declares no CRS"])
+    c("ent-parcel-outside-zones", "a firm without zone_id whose parcel lies in no zone",
+      {"enterprises.geojson": ("parcels-outside", None), "zones.geojson": ("zones", None)},
+      scenario(enterprises="enterprises.geojson", lines='zones = "zones.geojson"\n'), 2,
+      ["enterprises.geojson", "row 2", "'zone_id'", "lies in no zone"])
     c("ent-empty-zone-no-layer", "an empty zone_id and no zones layer to find it",
       {"enterprises.csv": table(edit(1, "zone_id", ""))}, scenario(), 2,
       ["enterprises.csv", "row 3", "zone_id"])
@@ -464,6 +492,8 @@ def infeasible_cases(c):
 
 
 GENERATED = {
+    "parcels-outside": lambda path, arg: write_geojson(parcels_gdf(outside=True), path),
+    "parcels-fgb-nocrs": lambda path, arg: write_fgb_without_crs(parcels_gdf(), path),
     "zones": lambda path, arg: write_geojson(zones_gdf(arg or (100.0, 100.0)), path),
     "zones-fgb-nocrs": lambda path, arg: write_fgb_without_crs(zones_gdf(), path),
     "xlsx": lambda path, arg: write_xlsx(path, arg),
