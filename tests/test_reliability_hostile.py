@@ -267,6 +267,28 @@ def test_disk_full_while_writing_a_result_file(small_case, cli, tmp_path, monkey
     assert not out.exists() and not list(tmp_path.glob(".out*"))
 
 
+@pytest.mark.parametrize("target", ["inputs folder", "its parent"])
+def test_output_over_the_inputs_is_refused_even_with_force(small_case, cli, target):
+    """-o on the folder holding the inputs (or above it) with --force must not delete them."""
+    folder = small_case.parent
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    out = folder if target == "inputs folder" else folder.parent
+    for command in (["run", small_case, "-o", out, "--quiet", "--jobs", "1", "--force"],
+                    ["grade", small_case, "-o", out, "--force"]):
+        code, _, err = cli(*command)
+        assert code == 2 and "holds the input" in err and "Traceback" not in err, err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    assert not list(out.glob(".*partial*"))
+
+
+def test_compare_into_a_compared_run_is_refused(small_case, cli, tmp_path):
+    run = tmp_path / "run"
+    assert cli("run", small_case, "-o", run, "--quiet", "--jobs", "1")[0] == 0
+    code, _, err = cli("compare", run, "-o", run, "--force")
+    assert code == 2 and "holds the input" in err
+    assert (run / "base" / "allocation.csv").exists()
+
+
 def test_infeasible_run_writes_its_explanation(small_case, cli, tmp_path):
     """Exit 1 is not a crash: the run folder exists with status and diagnosis."""
     text = small_case.read_text(encoding="utf-8").replace("factor = 0.97", "factor = 0.2")

@@ -96,6 +96,10 @@ def test_caps_and_random_tier_bounds_hold(case):
     if data.theta is not None:
         assert result.kpis["energy_per_value_after"] <= data.theta * (1 + tol)
     assert len(result.allocation) == len(ents)          # no firm silently dropped
+    if projects is not None:                              # nor a project: ineligible ones say why
+        proj = result.projects
+        assert sorted(proj["id"]) == sorted(projects["id"])
+        assert (proj.loc[~proj["eligible"].astype(bool), "reason"].str.len() > 0).all()
 
 
 @SETTINGS
