@@ -36,21 +36,43 @@ def neutralise(values: pd.Series) -> pd.Series:
     return text.where(~risky, "'" + text)
 
 
+def _float_cells(values: np.ndarray) -> list[str]:
+    """"%.6f" text of each value, "" for NaN; round-off below 5e-7 prints as 0."""
+    v = np.where(np.abs(values) < 5e-7, 0.0, values)
+    return ["" if x != x else "%.6f" % x for x in v.tolist()]
+
+
+def _text_cells(values: pd.Series, neutral: bool) -> list[str]:
+    text = values.astype(str)
+    if neutral:
+        text = neutralise(text)
+    quote = text.str.contains(r'[",\r\n]', regex=True)
+    if quote.any():
+        text = text.where(~quote, '"' + text.str.replace('"', '""', regex=False) + '"')
+    return text.tolist()
+
+
 def _csv(frame: pd.DataFrame, path: Path, sort_by: list[str]) -> None:
-    out = frame.copy()
+    """RFC 4180 CSV, one list comprehension per column (pandas' to_csv with a
+    float_format takes ~1 µs per cell: 2.6 s for 100,000 firms × 18 columns)."""
+    out = frame
     if len(out) and sort_by:
         out = out.sort_values(sort_by, kind="mergesort")
-    for col in TEXT_COLUMNS:
-        if col in out and len(out):
-            out[col] = neutralise(out[col])
+    cols = []
     for col in out.columns:
-        if out[col].dtype == np.float64:
-            # round-off like -1e-12 would print as "-0.000000"
-            out[col] = out[col].mask(out[col].abs() < 5e-7, 0.0)
-        if out[col].dtype == bool:
-            out[col] = out[col].map({True: "true", False: "false"})
-    out.to_csv(path, index=False, float_format=FLOAT_FORMAT, na_rep="", lineterminator="\n",
-               encoding="utf-8")
+        series = out[col]
+        if series.dtype == bool:
+            cols.append(np.where(series.to_numpy(), "true", "false").tolist())
+        elif pd.api.types.is_float_dtype(series.dtype):
+            cols.append(_float_cells(series.to_numpy(np.float64)))
+        elif pd.api.types.is_integer_dtype(series.dtype):
+            cols.append(series.astype(str).tolist())
+        else:
+            cols.append(_text_cells(series, col in TEXT_COLUMNS))
+    header = ",".join(_text_cells(pd.Series(list(out.columns), dtype=object), False))
+    body = "\n".join(map(",".join, zip(*cols))) if cols and len(out) else ""
+    text = header + "\n" + (body + "\n" if body else "")
+    path.write_text(text, encoding="utf-8", newline="\n")
 
 
 def _json_safe(value):
