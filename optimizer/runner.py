@@ -84,7 +84,11 @@ def _execute_local(jobs: list[Job], n_jobs: int, bar) -> list[dict]:
                 results[futures[fut]] = fut.result()
                 bar and bar.update(1)
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Stop the workers now: jobs already handed to them would go on writing into
+            # the temporary folder after atomic_folder removed it (a partial folder left).
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
     return [results[i] for i in range(len(jobs))]
 
