@@ -220,6 +220,32 @@ def test_solver_failure_carries_the_best_bound():
     assert error.best_bound is None and "no bound known yet" in error.render()
 
 
+def test_interrupt_with_parallel_workers_leaves_nothing(tmp_path):
+    """SIGTERM while two workers run variants: no output and no temporary folder, even
+    after the workers would have finished (test_runner covers --jobs 1)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "run",
+                             str(REPO / "scenarios" / "energy-sweep.toml"), "-o", str(out),
+                             "--jobs", "2", "--quiet"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 90
+    while not list(tmp_path.glob(".out.partial-*/*/allocation.csv")) and time.time() < deadline:
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, err.decode()
+    time.sleep(1.0)          # a surviving worker would write within this second
+    assert not out.exists() and not list(tmp_path.glob(".out*"))
+
+
 def test_output_under_a_file_is_a_clear_error(small_case, cli, tmp_path):
     """The output's parent is a file (what a read-only mount looks like to root)."""
     blocker = tmp_path / "report-folder"
