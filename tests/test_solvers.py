@@ -278,3 +278,11 @@ def test_sanitise_names_makes_unique_safe_names():
 def test_export_rejects_unknown_suffix(tmp_path):
     with pytest.raises(OutputError, match=r"\.lp or \.mps"):
         write_model(EXPORT, tmp_path / "model.txt")
+
+
+@pytest.mark.parametrize("name", ["highs", "ortools:highs", "pulp:highs", "pulp:cbc"])
+def test_solves_print_nothing(capfd, name):
+    # HiGHS writes its banner to file descriptor 1 whatever output_flag says.
+    model, objective, *_ = HAND["max_le"]
+    assert get_solver(name).solve(model).objective == pytest.approx(objective)
+    assert capfd.readouterr().out == ""

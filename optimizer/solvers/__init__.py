@@ -5,25 +5,31 @@ Names are ``backend:solver`` (SPEC §7). ``SOLVERS`` maps each name to its class
 do (for the README), ``solver_versions()`` feeds run manifests. The dual sign
 convention is documented in ``optimizer.solvers.base``.
 
-DEFAULT_SOLVER = "highs": highspy dual simplex with presolve off, measured
-the fastest exact LP backend on this 2-core machine with
-``scripts/bench_solvers.py --sizes 1000,10000,100000`` on the allocation-family
-LP (N enterprises × 4 resources, s and x columns, Leontief rows
-x ≥ 0.95·u·s, aggregated zone columns t[z,r] = Σ_{i∈z} x[i,r] with the zone
-caps as their bounds, 4 global caps over t, N/500 zones). Solve seconds
-(build + solve, whole objective agreeing to 1e-9):
+DEFAULT_SOLVER = "highs" (highspy dual simplex, presolve off): the fastest
+exact LP backend measured on this 2-core machine (shared with other jobs,
+so ±30 %) by ``scripts/bench_solvers.py``. Total seconds (build + solve),
+objectives agreeing to 1e-10 relative among exact backends:
+
+``--model substituted`` (the shape the allocation engine passes: columns s_i
+and zone aggregates t_zr, rows t_zr − Σ_{i∈z}(1 − e)u_ir·s_i = 0, 4 global
+caps, 1 energy-intensity row; ``--sizes 1000,10000`` then ``--sizes 100000``):
 
     backend          n=1,000   n=10,000   n=100,000
-    highs              0.01      0.09       1.3
-    highs:ipm          0.02      0.25       3.3
-    ortools:glop       0.01      0.27       8.9
-    ortools:pdlp       0.05      0.6        8.6   (approximate, ~1e-7)
-    ortools:highs      0.01      0.12       1.6   (no duals)
-    pulp:cbc           0.11      1.1        —     (skipped > 10k; CLP via MPS)
-    pulp:highs         0.08      0.9        —
+    highs             0.015     0.047      0.98
+    highs:ipm         0.017     0.099      1.42
+    ortools:glop      0.007     0.097      7.7
+    ortools:highs     0.013     0.093      2.0   (no duals)
+    ortools:pdlp      0.11      7.8        skipped (approximate, 2e-7 rel.)
+    ortools:scip      0.027     0.33       skipped (no duals)
+    pulp:cbc          0.036     0.45       skipped
+    pulp:highs        0.025     0.26       skipped
 
-See the bench output in the module ``scripts/bench_solvers.py`` docstring
-for the exact command; the numbers vary ±20 % between runs.
+``--model leontief`` (x_ir kept as columns with rows x ≥ (1 − e)·u·s, then
+aggregated): n=10,000: highs 1.4, ortools:highs 1.8, pulp:highs 2.1,
+pulp:cbc 4.1, highs:ipm 5.2, ortools:glop 9.5, ortools:scip 14, ortools:pdlp
+107; n=100,000: ortools:highs 57, highs 62, highs:ipm 112 (GLOP, PDLP, PuLP
+not run: minutes). HiGHS presolve on instead of off: 1.47 s vs 0.91 s
+(substituted, 100k) and 1.31 s vs 1.11 s (leontief, 10k) — off stays the default.
 """
 
 from __future__ import annotations

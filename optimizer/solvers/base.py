@@ -34,6 +34,9 @@ Dual sign convention (SPEC §4, 影子价格)
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -117,3 +120,24 @@ def objective_value(model: LinearModel, x: np.ndarray) -> float:
 
 def failed(message: str, status: str = "error") -> Solution:
     return Solution(status=status, message=message)
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Silence C++ banners written straight to file descriptor 1 (HiGHS prints
+    "Running HiGHS ..." on its first instance, and on every OR-Tools HiGHS solve,
+    whatever ``output_flag`` says); batch runs must stay quiet (SPEC §7)."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):      # no real stdout (embedded, closed): nothing to hide
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)

@@ -17,7 +17,7 @@ import highspy
 import numpy as np
 
 from optimizer.allocation.model import LinearModel, Solution
-from optimizer.solvers.base import Features, Solver, csr_parts, integer_mask
+from optimizer.solvers.base import Features, Solver, csr_parts, integer_mask, quiet_stdout
 
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
@@ -33,7 +33,8 @@ _MIN, _MAX = 1, -1    # ObjSense
 
 def make_highs(model: LinearModel, options: dict[str, object]) -> highspy.Highs:
     """A silent Highs instance holding ``model`` (one vectorised passModel call)."""
-    h = highspy.Highs()
+    with quiet_stdout():
+        h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     for key, value in options.items():
         h.setOptionValue(key, value)

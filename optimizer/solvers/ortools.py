@@ -30,13 +30,15 @@ CP-SAT and continuous columns
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
 
 from optimizer.allocation.model import LinearModel, Solution
-from optimizer.solvers.base import Features, Solver, integer_mask, objective_value
+from optimizer.solvers.base import (Features, Solver, integer_mask, objective_value,
+                                    quiet_stdout)
 from optimizer.solvers.highs import classify_unsolved
 
 CPSAT_GRID = 1e-3
@@ -76,7 +78,8 @@ class OrtoolsSolver(Solver):
             solver.set_solver_specific_parameters(self.parameters)
         if time_limit_s is not None:
             self._set_time_limit(solver, float(time_limit_s))
-        solver.solve(helper)
+        with quiet_stdout() if self.engine == "highs" else contextlib.nullcontext():
+            solver.solve(helper)
         t2 = time.perf_counter()
         out = self._read(model, solver, time_limit_s is not None)
         out.timings = {"build_s": t1 - t0, "solve_s": t2 - t1}

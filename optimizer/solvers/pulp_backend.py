@@ -21,7 +21,7 @@ import numpy as np
 import pulp
 
 from optimizer.allocation.model import LinearModel, Solution
-from optimizer.solvers.base import Features, Solver, integer_mask
+from optimizer.solvers.base import Features, Solver, integer_mask, quiet_stdout
 
 _STATUS = {1: "optimal", -1: "infeasible", -2: "unbounded"}
 _SOL_FEASIBLE = 2     # pulp.LpSolutionIntegerFeasible: incumbent at a limit
@@ -78,7 +78,8 @@ class PulpSolver(Solver):
         t0 = time.perf_counter()
         prob, cols, rows = build_problem(model)
         t1 = time.perf_counter()
-        code = prob.solve(self._command(time_limit_s))
+        with quiet_stdout():       # pulp.HiGHS' banner; CBC runs in its own process
+            code = prob.solve(self._command(time_limit_s))
         t2 = time.perf_counter()
         out = Solution(status=_STATUS.get(code, "error"), message=pulp.LpStatus.get(code, ""),
                        timings={"build_s": t1 - t0, "solve_s": t2 - t1})
