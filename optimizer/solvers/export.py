@@ -15,9 +15,10 @@ The objective constant is written as a constant term (LP) and as minus the
 objective row's RHS (MPS convention).
 
 Names: a non-ASCII character (中文) becomes ``u`` + its code point in hex,
-other characters outside ``[A-Za-z0-9_.]`` (spaces, ``:``) become ``_``; a name that would start with a digit, ``.`` or ``e``/``E`` + digit, or
-be a format keyword, gets a leading ``_``; duplicates after sanitising get
-``_<index>`` appended.
+other characters outside ``[A-Za-z0-9_.]`` (spaces, ``:``) become ``_``; a
+name that would start with a digit, ``.`` or ``e``/``E`` + digit, or be a
+format keyword (``free``, ``bin``, ``end`` ...), gets a leading ``_``;
+duplicates after sanitising get ``_<index>`` appended.
 """
 
 from __future__ import annotations
