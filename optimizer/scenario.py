@@ -436,12 +436,29 @@ def _check_run(run: ScenarioRun, file: Path) -> None:
     prefix = "" if run.name == "base" else f"run {run.name!r}: "
     for grade, raw in tier_overrides(run.settings).items():
         parse_tier(raw, f"{prefix}[tiers.{grade}]", file=file)   # every bound checks alone
+    _check_resources(run.settings, prefix, file)
     if run.settings.scenario.solver != "default":
         try:
             get_solver(run.settings.scenario.solver)
         except ScenarioError as exc:
             raise ScenarioError(prefix + exc.message, file=file, column="scenario.solver",
                                 rule=exc.rule) from None
+
+
+def _check_resources(settings: Scenario, prefix: str, file: Path) -> None:
+    """A cap or target on a resource the run does not allocate would be silently ignored."""
+    chosen = settings.scenario.resources
+    for kind, table in (("global", settings.caps.global_), ("zone", settings.caps.zone)):
+        for res in RESOURCES:
+            if getattr(table, res) is not None and res not in chosen:
+                raise ScenarioError(f"{prefix}`caps.{kind}.{res}` is set but {res} is not in "
+                                    f"`scenario.resources` ({', '.join(chosen)}); add it there "
+                                    "or remove the cap", file=file, column=f"caps.{kind}.{res}",
+                                    rule="caps on chosen resources")
+    if settings.intensity.energy_per_value is not None and "energy_tce" not in chosen:
+        raise ScenarioError(f"{prefix}`intensity.energy_per_value` needs energy_tce in "
+                            f"`scenario.resources` ({', '.join(chosen)})", file=file,
+                            column="intensity.energy_per_value", rule="caps on chosen resources")
 
 
 def _derive(base_raw: dict, name: str, overrides: dict[str, Any], path: Path,

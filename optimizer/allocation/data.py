@@ -213,6 +213,7 @@ def resolve_theta(data: AllocationData, config: AllocationConfig) -> float | Non
     total_va = data.value_added.sum()
     if total_va <= 0:
         raise ScenarioError("the energy-intensity target needs a positive total value added "
-                            "today to compute today's ratio", rule="intensity")
+                            "today to compute today's ratio; give an absolute θ instead",
+                            column="intensity.energy_per_value", rule="intensity")
     energy = data.u[:, data.resources.index(ENERGY)].sum()
     return float(config.intensity.factor) * energy / total_va
