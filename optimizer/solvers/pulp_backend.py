@@ -16,6 +16,7 @@ costs of the minimisation it passes to HiGHS, so they are negated for max.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pulp
@@ -36,7 +37,7 @@ def build_problem(model: LinearModel) -> tuple[pulp.LpProblem, np.ndarray, list[
     prob = pulp.LpProblem("mujun", pulp.LpMaximize if model.sense == "max" else pulp.LpMinimize)
     cats = np.where(integer_mask(model), pulp.LpInteger, pulp.LpContinuous)
     cols = np.empty(model.n_cols, dtype=object)
-    cols[:] = [pulp.LpVariable(f"c{j}", _bound(lo), _bound(hi), cat)
+    cols[:] = [prob.add_variable(f"c{j}", _bound(lo), _bound(hi), cat=cat)
                for j, (lo, hi, cat) in enumerate(zip(model.lb, model.ub, cats))]
     nz = np.flatnonzero(model.c)
     prob.setObjective(pulp.LpAffineExpression(zip(cols[nz], model.c[nz].tolist()),
@@ -105,7 +106,11 @@ class PulpCbcSolver(PulpSolver):
     features = Features(duals=True, integers=True, time_limit=True)
 
     def _command(self, time_limit_s: float | None):
-        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
+        # PULP_CBC_CMD is the CBC bundled with PuLP 3 (no separate install, works
+        # offline); its PuLP 4 deprecation notice is not the user's business.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
 
 
 class PulpHighsSolver(PulpSolver):
@@ -122,7 +127,7 @@ def cbc_version() -> str:
     import subprocess
 
     try:
-        path = pulp.PULP_CBC_CMD().path
+        path = PulpCbcSolver()._command(None).path
         text = subprocess.run([path, "-quit"], capture_output=True, text=True,
                               timeout=10, check=False).stdout
     except (OSError, subprocess.SubprocessError):
