@@ -465,6 +465,20 @@ def scenario_cases(c):
       ["enterprises.csv", "row 3", "'land_mu'"], "grade")
     c("scn-boundaries-without-zones", "mujun boundaries on a scenario without a zones layer", ent,
       scenario(), 2, ["scenario.toml", "scenario.zones", "needs zones"], "boundaries")
+    loss_making = ROWS
+    for i, row in enumerate(ROWS):
+        loss_making = edit(i, "value_added", "-" + row.split(",")[8], loss_making)
+    c("scn-cap-on-unchosen-resource", "an energy cap although energy is not allocated", ent,
+      scenario(resources='["land_mu", "cod_t"]'), 2,
+      ["scenario.toml", "'caps.global.energy_tce'", "not in `scenario.resources`"])
+    c("scn-intensity-without-energy", "an energy-intensity target without energy_tce", ent,
+      scenario("\n[intensity]\nenergy_per_value = { factor = 0.95 }\n",
+               resources='["land_mu", "cod_t"]', caps=""), 2,
+      ["scenario.toml", "'intensity.energy_per_value'", "needs energy_tce"])
+    c("scn-intensity-all-loss-making", "a relative intensity target when total value added ≤ 0",
+      {"enterprises.csv": table(loss_making)},
+      scenario("\n[intensity]\nenergy_per_value = { factor = 0.95 }\n"), 2,
+      ["'intensity.energy_per_value'", "positive total value added", "absolute"])
     c("scn-toml-syntax", "an unterminated string", ent,
       scenario().replace('name = "bad"', 'name = "bad'), 2, ["scenario.toml", "not valid TOML"])
     c("scn-boundary-without-zones", "land caps from boundaries but no zones layer", ent,
