@@ -68,6 +68,7 @@ class OrtoolsSolver(Solver):
 
     engine = ""
     parameters = ""
+    recheck_infeasible = False    # True where "infeasible" may mean "unbounded"
 
     def _solve(self, model: LinearModel, time_limit_s: float | None) -> Solution:
         t0 = time.perf_counter()
@@ -94,7 +95,7 @@ class OrtoolsSolver(Solver):
         status = _STATUS.get(raw)
         if status is None and timed and raw in (_S.FEASIBLE, _S.NOT_SOLVED, _S.UNKNOWN_STATUS):
             status = "time_limit"
-        if status in (None, "infeasible", "unbounded"):
+        if status is None or (status == "infeasible" and self.recheck_infeasible):
             # GLOP reports an unbounded LP as infeasible, PDLP/CP-SAT as abnormal.
             status = classify_unsolved(model) or status
         out = Solution(status=status or "error", message=solver.status_string() or raw.name)
@@ -112,11 +113,13 @@ class OrtoolsSolver(Solver):
 
 class GlopSolver(OrtoolsSolver):
     name, engine = "ortools:glop", "glop"
+    recheck_infeasible = True
     features = Features(duals=True, integers=False, time_limit=True)
 
 
 class PdlpSolver(OrtoolsSolver):
     name, engine = "ortools:pdlp", "pdlp"
+    recheck_infeasible = True
     features = Features(duals=True, integers=False, time_limit=True, exact=False)
 
 
@@ -137,6 +140,7 @@ class ScipSolver(OrtoolsSolver):
 
 class CpSatSolver(OrtoolsSolver):
     name, engine = "ortools:cp-sat", "sat"
+    recheck_infeasible = True
     features = Features(duals=False, integers=True, time_limit=True)
     parameters = _CPSAT_PARAMS
 
