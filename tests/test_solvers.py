@@ -210,6 +210,37 @@ def test_time_limit_status(name):
         assert sol.best_bound is not None
 
 
+def market_split_slack(m: int = 4, n: int = 40, seed: int = 7) -> LinearModel:
+    """The optimisation form: min the total deviation; incumbents are easy, proof is not."""
+    base = market_split(m, n, seed)
+    A = sp.hstack([base.A, sp.eye(m), -sp.eye(m)]).tocsr()
+    return LinearModel(c=np.r_[np.zeros(n), np.ones(2 * m)], lb=np.zeros(n + 2 * m),
+                       ub=np.r_[np.ones(n), np.full(2 * m, INF)], A=A, row_lb=base.row_lb,
+                       row_ub=base.row_ub, integrality=np.r_[np.ones(n, bool),
+                                                             np.zeros(2 * m, bool)], sense="min")
+
+
+@pytest.mark.parametrize("name", ["highs", "ortools:scip", "ortools:cp-sat", "pulp:cbc"])
+def test_time_limit_reports_incumbent_and_bound(name):
+    model = market_split_slack()
+    sol = get_solver(name).solve(model, time_limit_s=0.3)
+    assert sol.status == "time_limit", (sol.status, sol.message)
+    if sol.x is not None:      # an incumbent: consistent, feasible, within the bound
+        assert sol.objective == pytest.approx(model.c @ sol.x + model.offset, abs=1e-6)
+        act = model.A @ sol.x
+        np.testing.assert_allclose(act, model.row_lb, atol=1e-6)
+        if sol.best_bound is not None:
+            assert sol.best_bound <= sol.objective + 1e-6
+
+
+def test_highs_takes_extra_options():
+    from optimizer.solvers.highs import HighsSolver
+
+    model, objective, x, row_duals, col_duals = HAND["min_range_hi"]
+    sol = HighsSolver(presolve="on", solver="ipm").solve(model)
+    assert_solution(sol, "highs", objective, x, row_duals, col_duals)
+
+
 def test_unknown_solver_suggests_nearest_name():
     with pytest.raises(ScenarioError, match="unknown solver 'ortools:glpo'; "
                                             "did you mean 'ortools:glop'\\?") as err:

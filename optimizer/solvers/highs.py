@@ -54,6 +54,10 @@ class HighsSolver(Solver):
     features = Features(duals=True, integers=True, time_limit=True)
     algorithm = "simplex"
 
+    def __init__(self, **options: object):
+        """``options``: extra HiGHS options that win over ours, e.g. ``presolve="on"``."""
+        self.extra_options = dict(options)
+
     def _options(self, model: LinearModel, time_limit_s: float | None) -> dict[str, object]:
         if model.is_mip:
             # Tight integrality/row tolerances so MIP optima agree with the exact LP
@@ -64,7 +68,7 @@ class HighsSolver(Solver):
             options = {"presolve": "off", "solver": self.algorithm}
         if time_limit_s is not None:
             options["time_limit"] = float(time_limit_s)
-        return options
+        return {**options, **self.extra_options}
 
     def _solve(self, model: LinearModel, time_limit_s: float | None) -> Solution:
         t0 = time.perf_counter()

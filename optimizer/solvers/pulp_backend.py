@@ -87,6 +87,7 @@ class PulpSolver(Solver):
         if time_limit_s is not None and (code == 0 or (prob.sol_status == _SOL_FEASIBLE
                                                        and model.is_mip)):
             out.status = "time_limit"     # PuLP: "Not Solved" / incumbent at the limit
+            out.message = "time limit reached; the incumbent is reported"
         if out.status in ("optimal", "time_limit") and prob.sol_status in (1, _SOL_FEASIBLE):
             out.x = np.fromiter((v.varValue or 0.0 for v in cols), np.float64, model.n_cols)
             out.objective = float(np.dot(model.c, out.x) + model.offset)
