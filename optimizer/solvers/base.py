@@ -66,6 +66,8 @@ class Solver:
 
     def solve(self, model: LinearModel, *, time_limit_s: float | None = None) -> Solution:
         """Solve ``model``; raise ``SolverError`` if it has integers we cannot honour."""
+        if model.sense not in ("max", "min"):
+            raise SolverError(f"model sense must be 'max' or 'min', not {model.sense!r}")
         if model.is_mip and not self.features.integers:
             raise SolverError(
                 f"solver {self.name!r} solves LPs only and this model has integer columns "
@@ -87,18 +89,6 @@ class Solver:
         return f"<{type(self).__name__} {self.name}>"
 
 
-def sense_sign(model: LinearModel) -> float:
-    """+1 for max, −1 for min: converts a min-form derivative into MuJun's convention."""
-    if model.sense not in ("max", "min"):
-        raise SolverError(f"model sense must be 'max' or 'min', not {model.sense!r}")
-    return 1.0 if model.sense == "max" else -1.0
-
-
-def min_form_costs(model: LinearModel) -> np.ndarray:
-    """Objective coefficients of the equivalent minimisation (for min-only front ends)."""
-    return -sense_sign(model) * np.asarray(model.c, dtype=np.float64)
-
-
 def csr_parts(model: LinearModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """indptr, indices (int32) and data (float64) of ``A`` with sorted, summed duplicates."""
     A = model.A.tocsr(copy=True)
@@ -116,10 +106,6 @@ def integer_mask(model: LinearModel) -> np.ndarray:
 
 def objective_value(model: LinearModel, x: np.ndarray) -> float:
     return float(np.dot(model.c, x) + model.offset)
-
-
-def failed(message: str, status: str = "error") -> Solution:
-    return Solution(status=status, message=message)
 
 
 @contextlib.contextmanager
