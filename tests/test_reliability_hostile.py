@@ -78,7 +78,8 @@ def hostile_run(tmp_path_factory):
                      crs="EPSG:4549").to_file(folder / "zones.gpkg", engine="pyogrio")
     (folder / "scenario.toml").write_text(f"""\
 [scenario]
-name = "hostile"
+name = "<script>alert('scenario')</script>"
+description = "=HYPERLINK(\\"http://evil.example\\")"
 model = "{(MODELS / 'huangyan-2022.toml').as_posix()}"
 enterprises = "enterprises.csv"
 zones = "zones.gpkg"
@@ -145,7 +146,8 @@ def test_xlsx_has_no_formula_from_input(hostile_run):
 
 def test_html_escapes_all_input_text(hostile_run):
     html = (hostile_run / "report.html").read_text(encoding="utf-8")
-    for raw in ("<script>alert", "<img src=x", 'href="http://evil', "href='http://evil"):
+    for raw in ("<script>alert", "<img src=x", 'href="http://evil', "href='http://evil",
+                "<script>alert('scenario')"):
         assert raw not in html, raw
     # shown escaped (as HTML entities or as \u003c inside embedded JSON), not dropped
     assert "&lt;script&gt;alert" in html or "\\u003cscript\\u003ealert" in html
