@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -171,3 +172,44 @@ def test_money_in_yuan_scales_objective_only(case):
         assert list(yuan.projects["eligible"]) == list(wan.projects["eligible"])
         np.testing.assert_allclose(yuan.projects["admitted_share"],
                                    wan.projects["admitted_share"], atol=1e-6)
+
+
+NASTY_CELLS = st.one_of(
+    st.sampled_from(["", " ", "nan", "NaN", "inf", "-inf", "1e309", "-0", "0x10", "１２", "1,000",
+                     "1.2.3", "true", "是", "否", "N/A", "—", "=1+1", "@x", '"', "'", ",", "\t",
+                     "1e-320", "9" * 40, "E01", "Ｅ０１", " E01 ", "\u3000", "\u200b", "<b>"]),
+    st.text(max_size=12))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 19), NASTY_CELLS), min_size=1,
+                max_size=6))
+def test_any_cell_gives_ok_or_a_clear_error(tmp_path, edits):
+    """Whatever a planner types in any cell: exit 0 or 2 with a located message, never a crash."""
+    import csv
+    import io
+
+    from optimizer.cli import main
+    from tests.conftest import SMALL_ENTERPRISES, scenario_text
+
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))      # one folder per example: no stale cache
+    rows = list(csv.reader(io.StringIO(SMALL_ENTERPRISES)))
+    for row, col, value in edits:
+        rows[row + 1][col] = value
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    (folder / "enterprises.csv").write_text(buf.getvalue(), encoding="utf-8", newline="")
+    (folder / "scenario.toml").write_text(scenario_text(), encoding="utf-8")
+    err = io.StringIO()
+    from contextlib import redirect_stderr, redirect_stdout
+
+    with redirect_stderr(err), redirect_stdout(io.StringIO()):
+        code = main(["validate", str(folder / "scenario.toml")])
+    text = err.getvalue()
+    assert code in (0, 2), text
+    assert "internal error" not in text and "Traceback" not in text
+    if code == 2:
+        assert "enterprises.csv" in text and ("row " in text), text
