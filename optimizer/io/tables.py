@@ -80,11 +80,14 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError("the file is empty", file=path, rule="non-empty table")
     encoding = detect_encoding(raw, path)
     text = raw.decode(encoding)
-    first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
-    check_header(next(csv.reader([first]), []), path)
+    first, second = (re.split(r"\r\n|\r|\n", text.lstrip("\r\n"), maxsplit=2) + ["", ""])[:2]
+    sep, hinted = _delimiter(first, path)
+    header_line = second if hinted else first
+    check_header(next(csv.reader([header_line], delimiter=sep), []), path)
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            skipinitialspace=False, skip_blank_lines=True)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            skipinitialspace=False, skip_blank_lines=True,
+                            skiprows=1 if hinted else None)
     except pd.errors.ParserError as exc:
         # pandas counts file lines from 1 with the header on line 1: the spreadsheet row
         line = re.search(r"line (\d+)", str(exc))
@@ -94,8 +97,29 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty", file=path, rule="non-empty table") from None
     frame.attrs["encoding"] = encoding
-    frame.attrs["row_offset"] = 2
+    frame.attrs["delimiter"] = sep
+    frame.attrs["row_offset"] = 3 if hinted else 2     # Excel's "sep=" line is row 1
     return frame
+
+
+def _delimiter(first_line: str, path: Path) -> tuple[str, bool]:
+    """The separator, and whether the first line is Excel's ``sep=,`` hint.
+
+    A header without a comma but with tabs is Excel's "Unicode text" export
+    (UTF-16, tab-separated). Semicolons are refused: such files come from
+    locales with decimal commas, and "30,5" would silently read as 305.
+    """
+    hint = re.fullmatch(r"\s*sep=(.)\s*", first_line)
+    sep = hint.group(1) if hint else ("\t" if "," not in first_line and "\t" in first_line
+                                      else ",")
+    if sep == ";" or (not hint and "," not in first_line and ";" in first_line):
+        raise InputError("the table is separated by semicolons; save it as CSV with commas "
+                         "(decimal points, not decimal commas) or as XLSX", file=path, row=1,
+                         rule="CSV format")
+    if sep not in (",", "\t"):
+        raise InputError(f"unsupported separator {sep!r}; save the table as CSV with commas",
+                         file=path, row=1, rule="CSV format")
+    return sep, bool(hint)
 
 
 def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
