@@ -204,6 +204,17 @@ def enterprise_cases(c):
     c("ent-utf16-bad-number", "UTF-16 (Excel 'Unicode text') with text in a number cell",
       {"enterprises.csv": table(edit(0, "tax", "约七百")).encode("utf-16")}, scenario(), 2,
       ["enterprises.csv", "row 2", "'tax'", "not a number"])
+    c("ent-excel-unicode-text", "Excel 'Unicode text' export (UTF-16, tabs) with a bad value",
+      {"enterprises.txt": table(edit(4, "energy_tce", "约2500")).replace(",", "\t").encode("utf-16")},
+      scenario(enterprises="enterprises.txt"), 2,
+      ["enterprises.txt", "row 6", "'energy_tce'", "not a number"])
+    c("ent-excel-sep-hint", "Excel's 'sep=,' first line; rows count from it",
+      {"enterprises.csv": "sep=,\r\n" + table(edit(1, "land_mu", "-1")).replace("\n", "\r\n")},
+      scenario(), 2, ["enterprises.csv", "row 4", "'land_mu'", "≥ 0"])
+    c("ent-semicolon-separated", "a semicolon-separated export with decimal commas",
+      {"enterprises.csv": table([r.replace(",", ";").replace(";30;", ";30,5;") for r in ROWS],
+                                HEADER.replace(",", ";"))}, scenario(), 2,
+      ["enterprises.csv", "row 1", "semicolons", "decimal commas"])
     c("ent-duplicate-id", "the same id on two rows",
       {"enterprises.csv": table(ROWS + [ROWS[3].replace("丁", "庚")])}, scenario(), 2,
       ["enterprises.csv", "row 8", "'id'", "also on row 5"])
