@@ -61,3 +61,4 @@ def test_infeasible_result_is_written_with_diagnosis(tmp_path):
     summary = json.loads((tmp_path / "x" / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "infeasible"
     assert summary["diagnosis"][0].startswith("global: energy cap")
+    assert (tmp_path / "x" / "zones.csv").read_text(encoding="utf-8").startswith("zone_id,")

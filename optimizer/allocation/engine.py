@@ -22,6 +22,8 @@ from optimizer.allocation.model import LinearModel, Solution
 from optimizer.allocation.plain import build_plain
 from optimizer.allocation.rule import rule_allocation
 from optimizer.allocation.segments import DEFAULT_BLOCK_SIZE, build_segments
+from optimizer.allocation.sifting import MIN_COLUMNS as SIFT_MIN_COLUMNS
+from optimizer.allocation.sifting import SiftingSolver
 from optimizer.allocation.tables import allocation_frame, projects_frame, zones_frame
 from optimizer.errors import ScenarioError
 from optimizer.policy import AllocationConfig
@@ -31,6 +33,7 @@ SHADOW_PRICE_CONVENTION = (
     "≥ 0 when the cap binds, 0 when slack; energy_intensity: 万元 per tce of allowance above "
     "θ·VA; empty for MILP and rule runs (no duals)")
 METHODS = ("lp", "milp", "rule")
+ZONE_COLUMNS = ["zone_id", "resource", "unit", "before", "after", "cap", "shadow_price"]
 # zones.csv columns; a run without a solution still writes them (readers need a header)
 ZONE_COLUMNS = ["zone_id", "resource", "unit", "before", "after", "cap", "shadow_price"]
 
@@ -57,12 +60,14 @@ class AllocationResult:
 def allocate(enterprises: pd.DataFrame, config: AllocationConfig,
              projects: pd.DataFrame | None = None, *, formulation: str = "segments",
              solver=None, zone_names: dict[str, str] | None = None,
-             block_size: int = DEFAULT_BLOCK_SIZE) -> AllocationResult:
+             block_size: int = DEFAULT_BLOCK_SIZE,
+             sift_min_columns: int = SIFT_MIN_COLUMNS) -> AllocationResult:
     """Allocate land, energy and emission quotas for one variant (SPEC §4).
 
     ``solver`` is a ``optimizer.solvers.Solver`` instance (default: the one
     named by ``config.solver``); ``zone_names`` (zone/group id → name) is used
-    in messages only.
+    in messages only. LP solves of the segment model with at least
+    ``sift_min_columns`` columns go through ``SiftingSolver`` (exact).
     """
     if config.method not in METHODS:
         raise ScenarioError(f"method must be one of {', '.join(METHODS)}, not "
@@ -84,7 +89,11 @@ def allocate(enterprises: pd.DataFrame, config: AllocationConfig,
     built = (build_segments(data, milp=milp, block_size=block_size) if formulation == "segments"
              else build_plain(data, milp=milp))
     t1 = time.perf_counter()
-    sol = (solver.solve(built.model, time_limit_s=config.time_limit_s) if built.model.n_cols
+    backend = solver
+    if formulation == "segments" and not milp and getattr(solver, "features", None) is not None \
+            and solver.features.duals and solver.features.exact:
+        backend = SiftingSolver(solver, min_columns=sift_min_columns)
+    sol = (backend.solve(built.model, time_limit_s=config.time_limit_s) if built.model.n_cols
            else _empty_solution(built.model))
     t2 = time.perf_counter()
     timings = {"build": t1 - t0, "solve": t2 - t1}

@@ -38,6 +38,9 @@ from optimizer.allocation.formulation import Built, Triplets
 from optimizer.allocation.model import LinearModel
 
 DEFAULT_BLOCK_SIZE = 1000
+# Readable names cost ~1 s per million columns; beyond this an exported model
+# uses the default x<j>/r<i> names.
+NAMED_MAX_COLUMNS = 500_000
 
 
 def enterprise_segments(data: AllocationData):
@@ -175,8 +178,9 @@ def build_segments(data: AllocationData, *, milp: bool = False,
     model = LinearModel(c=c, lb=lb, ub=ub, A=tri.csr(n_rows, n_cols),
                         row_lb=np.concatenate(row_lb), row_ub=np.concatenate(row_ub),
                         integrality=integrality, sense="max", offset=offset)
-    model.col_names, model.row_names = _names(data, ent, start, exit_idx, agg, B, nh,
-                                              len(data.caps), intensity_row, linked.size)
+    if n_cols <= NAMED_MAX_COLUMNS:
+        model.col_names, model.row_names = _names(data, ent, start, exit_idx, agg, B, nh,
+                                                  len(data.caps), intensity_row, linked.size)
 
     def s_of(x):
         alive = alive_of(x)
