@@ -46,6 +46,18 @@ class MujunError(Exception):
     def __str__(self) -> str:
         return self.render()
 
+    def __reduce__(self):
+        # Errors cross process boundaries (--jobs N, Dask): rebuild them without calling
+        # __init__, whose signature differs per subclass (ValidationErrors takes a list).
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls, args, state):
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(MujunError):
     """Bad data: enterprise/project tables, layers (file/row/column/rule)."""
