@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODELS, SMALL_ENTERPRISES
+from tests.conftest import MODELS, REPO, SMALL_ENTERPRISES
+
+REPO_CORPUS = REPO / "tests" / "data" / "bad"
 
 HEADER, *ROWS = SMALL_ENTERPRISES.splitlines()
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
@@ -230,8 +232,6 @@ def test_interrupt_with_parallel_workers_leaves_nothing(tmp_path):
     import sys
     import time
 
-    from tests.conftest import REPO
-
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "run",
                              str(REPO / "scenarios" / "energy-sweep.toml"), "-o", str(out),
@@ -246,6 +246,43 @@ def test_interrupt_with_parallel_workers_leaves_nothing(tmp_path):
     assert proc.returncode == 130, err.decode()
     time.sleep(1.0)          # a surviving worker would write within this second
     assert not out.exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_errors_cross_process_boundaries_intact():
+    """Workers (--jobs N, Dask) send errors back pickled: every class keeps its context."""
+    import pickle
+
+    from optimizer.errors import (InfeasibleError, InputError, OutputError, ScenarioError,
+                                  SolverError, ValidationErrors)
+
+    errors = [InputError("not a number", file="e.csv", row=3, column="tax", rule="number"),
+              ScenarioError("unknown key", file="s.toml", column="caps.zone"),
+              InfeasibleError("infeasible", diagnosis=["zone Z1: land cap 60 mu"]),
+              SolverError("stopped", status="time_limit", best_bound=12.5),
+              OutputError("disk full", file="out", rule="free disk space")]
+    errors.append(ValidationErrors(errors[:2]))
+    for error in errors:
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and back.render() == error.render()
+        assert back.exit_code == error.exit_code
+        plain = {k: v for k, v in error.__dict__.items() if k != "errors"}
+        assert {k: v for k, v in back.__dict__.items() if k != "errors"} == plain
+    assert [e.render() for e in back.errors] == [e.render() for e in errors[:2]]
+
+
+def test_several_errors_from_parallel_workers(tmp_path, cli):
+    """Inputs are read in the workers: a table with three errors, two runs, --jobs 2."""
+    case = REPO_CORPUS / "ent-several-errors"
+    (tmp_path / "enterprises.csv").write_bytes((case / "enterprises.csv").read_bytes())
+    text = (case / "scenario.toml").read_text(encoding="utf-8").replace(
+        "../../../../models/", (MODELS.as_posix() + "/"))
+    text += '\n[[variants]]\nname = "v1"\nset = { "tiers.D.scale" = [0.4, 0.7] }\n'
+    (tmp_path / "scenario.toml").write_text(text, encoding="utf-8")
+    code, _, err = cli("run", tmp_path / "scenario.toml", "-o", tmp_path / "out", "--quiet",
+                       "--jobs", "2")
+    assert code == 2, err
+    assert "3 error(s)" in err and "row 2" in err and "row 4, column 'fdi'" in err
+    assert not list(tmp_path.glob("*out*"))
 
 
 def test_output_under_a_file_is_a_clear_error(small_case, cli, tmp_path):
