@@ -107,20 +107,44 @@ def tiers_for(settings: Scenario, model) -> dict:
     return tiers
 
 
+_CACHE: dict[tuple, object] = {}   # per process: variants share grading and 四至 checks
+
+
+def _cached(key: tuple, compute):
+    """Memoise a step whose inputs are files (by stamp) and settings (by value)."""
+    if key not in _CACHE:
+        if len(_CACHE) > 32:
+            _CACHE.clear()
+        _CACHE[key] = compute()
+    return _CACHE[key]
+
+
+def _files_key(settings: Scenario) -> tuple:
+    s = settings.scenario
+    return tuple(_stamp(getattr(s, k)) for k in ("model", "enterprises", "zones", "protected",
+                                                  "features")) + (
+        s.enterprises_sheet, s.enterprises_layer, s.zones_layer, s.crs)
+
+
 def boundary_report(settings: Scenario, inputs: Inputs):
     """四至 and approved-area checks (SPEC §5); None without a zones layer."""
     if inputs.zones is None:
         return None
     from optimizer import geo
 
-    parcels = inputs.enterprises if hasattr(inputs.enterprises, "geometry") else None
     cons = settings.consolidation
-    spec = geo.ConsolidationSpec(groups=cons.groups, touch_distance_m=cons.touch_distance_m) \
-        if cons is not None else None
-    return geo.check_boundaries(inputs.zones, parcels, inputs.protected, inputs.features,
-                                tolerance_m=settings.boundaries.tolerance_m,
-                                reserve_share=settings.boundaries.reserve_share,
-                                consolidation=spec)
+    key = ("boundaries", _files_key(settings), settings.boundaries.model_dump_json(),
+           cons.model_dump_json() if cons is not None else None)
+
+    def compute():
+        parcels = inputs.enterprises if hasattr(inputs.enterprises, "geometry") else None
+        spec = geo.ConsolidationSpec(groups=cons.groups, touch_distance_m=cons.touch_distance_m) \
+            if cons is not None else None
+        return geo.check_boundaries(inputs.zones, parcels, inputs.protected, inputs.features,
+                                    tolerance_m=settings.boundaries.tolerance_m,
+                                    reserve_share=settings.boundaries.reserve_share,
+                                    consolidation=spec)
+    return _cached(key, compute)
 
 
 def with_assigned_zones(enterprises: pd.DataFrame, report) -> pd.DataFrame:
@@ -144,11 +168,14 @@ def grade(settings: Scenario, enterprises: pd.DataFrame):
     """Grades table (sorted by id) and the enterprises with final grade and score."""
     from optimizer.evaluation import grade_enterprises
 
-    model = load_model(_stamp(settings.scenario.model))
-    grades = grade_enterprises(enterprises, model)
-    merged = enterprises.drop(columns=["grade"]).merge(
-        grades[["id", "grade", "score"]], on="id", how="left", validate="one_to_one")
-    return model, grades, merged
+    def compute():
+        model = load_model(_stamp(settings.scenario.model))
+        grades = grade_enterprises(enterprises, model)
+        merged = enterprises.drop(columns=["grade"]).merge(
+            grades[["id", "grade", "score"]], on="id", how="left", validate="one_to_one")
+        return model, grades, merged
+    # the enterprises are fixed by the files and the 四至 tolerance (zone assignment)
+    return _cached(("grade", _files_key(settings), settings.boundaries.tolerance_m), compute)
 
 
 def allocation_config(settings: Scenario, tiers: dict, report, solver: str | None) -> AllocationConfig:
@@ -175,16 +202,25 @@ def allocation_config(settings: Scenario, tiers: dict, report, solver: str | Non
         time_limit_s=s.time_limit_s, land_tax_yuan_per_m2=s.land_tax_yuan_per_m2)
 
 
-def write_grades(grades: pd.DataFrame, folder: Path) -> None:
-    """grades.csv; input text (id, zone, county group, veto reason) is formula-neutralised."""
+def grades_csv(grades: pd.DataFrame) -> bytes:
+    """grades.csv bytes; input text (id, zone, county group, veto reason) is formula-neutralised."""
     from optimizer.io.results import neutralise
 
-    out = grades.copy()
-    for col in out.columns:
-        if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
-            out[col] = neutralise(out[col]).where(out[col].notna())
-    out.to_csv(folder / "grades.csv", index=False, float_format=GRADE_FLOAT_FORMAT,
-               lineterminator="\n")
+    def compute():
+        out = grades.copy()
+        for col in out.columns:
+            if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
+                out[col] = neutralise(out[col]).where(out[col].notna())
+        return out.to_csv(index=False, float_format=GRADE_FLOAT_FORMAT,
+                          lineterminator="\n").encode("utf-8")
+    key = ("grades_csv", id(grades))
+    if key in _CACHE and _CACHE[key][0] is not grades:   # an id reused by a new frame
+        del _CACHE[key]
+    return _cached(key, lambda: (grades, compute()))[1]
+
+
+def write_grades(grades: pd.DataFrame, folder: Path) -> None:
+    (folder / "grades.csv").write_bytes(grades_csv(grades))
 
 
 def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
