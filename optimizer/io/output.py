@@ -73,7 +73,12 @@ def _swap_in(tmp: Path, target: Path) -> None:
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         os.rename(target, old / "x")
-        os.rename(tmp, target)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            os.rename(old / "x", target)      # the previous results stay where they were
+            shutil.rmtree(old, ignore_errors=True)
+            raise
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(tmp, target)
