@@ -315,6 +315,26 @@ def test_disk_full_or_read_only_leaves_nothing(small_case, cli, tmp_path, monkey
     assert not out.exists() and not list(tmp_path.glob(".out*"))
 
 
+def test_failed_replacement_keeps_the_previous_results(small_case, cli, tmp_path, monkeypatch):
+    """--force over an earlier run, and the final rename fails: the earlier run stays."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "earlier.txt").write_text("last week's results")
+    real_rename = os.rename
+
+    def failing_rename(src, dst, *args, **kwargs):
+        if ".partial-" in Path(src).name and Path(dst) == out:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+        return real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", failing_rename)
+    code, _, err = cli("run", small_case, "-o", out, "--quiet", "--jobs", "1", "--force")
+    assert code == 2 and "disk full" in err, err
+    assert (out / "earlier.txt").read_text() == "last week's results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["enterprises.csv", "out",
+                                                                 "scenario.toml"])
+
+
 def test_disk_full_while_writing_a_result_file(small_case, cli, tmp_path, monkeypatch):
     """ENOSPC in the middle of writing summary.json: the run stops, nothing is left."""
     real_write_text = Path.write_text
