@@ -213,3 +213,38 @@ def test_any_cell_gives_ok_or_a_clear_error(tmp_path, edits):
     assert "internal error" not in text and "Traceback" not in text
     if code == 2:
         assert "enterprises.csv" in text and ("row " in text), text
+
+
+def test_money_in_yuan_end_to_end(tmp_path):
+    """The same through the CLI: planner-fixed grades, every money column × 10 000."""
+    import json
+
+    from optimizer.cli import main
+    from tests.conftest import SMALL_ENTERPRISES, scenario_text
+
+    wan = pd.read_csv(io_text(SMALL_ENTERPRISES), dtype=str, keep_default_na=False)
+    wan["grade"] = ["B", "C", "A", "U", "D", "A"]
+    yuan = wan.copy()
+    for col in MONEY:
+        yuan[col] = (pd.to_numeric(wan[col]) * 10_000).map(repr)
+    summaries, allocations = [], []
+    for name, frame in (("wan", wan), ("yuan", yuan)):
+        folder = tmp_path / name
+        folder.mkdir()
+        frame.to_csv(folder / "enterprises.csv", index=False)
+        (folder / "scenario.toml").write_text(scenario_text(), encoding="utf-8")
+        assert main(["run", str(folder / "scenario.toml"), "-o", str(folder / "out"), "--quiet",
+                     "--jobs", "1"]) == 0
+        summaries.append(json.loads((folder / "out" / "base" / "summary.json").read_text()))
+        allocations.append(pd.read_csv(folder / "out" / "base" / "allocation.csv"))
+    assert summaries[1]["objective"] == pytest.approx(10_000 * summaries[0]["objective"], rel=1e-9)
+    a, b = allocations
+    assert list(a["grade"]) == list(b["grade"]) == ["B", "C", "A", "U", "D", "A"]
+    quota = ["scale"] + [c for c in a.columns if c.endswith("_after") and c != "value_after"]
+    pd.testing.assert_frame_equal(a[quota], b[quota])
+
+
+def io_text(text: str):
+    import io
+
+    return io.StringIO(text)
