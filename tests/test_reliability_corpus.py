@@ -59,6 +59,8 @@ def check_outcome(case: dict, code: int, out_text: str, err: str, out: Path) -> 
     if code == 2:
         assert not out.exists(), "bad input must not leave an output folder"
         assert not list(out.parent.glob(f".{out.name}*")), "a temporary folder was left behind"
+    if code == 0 and out.parent.exists() and case["command"] != "validate":
+        assert (out / "manifest.json").exists(), "an accepted run writes its folder"
     if code == 1:
         summary = json.loads((out / "base" / "summary.json").read_text(encoding="utf-8"))
         assert summary["status"] == "infeasible" and summary["diagnosis"], summary
