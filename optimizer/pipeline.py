@@ -223,6 +223,19 @@ def write_grades(grades: pd.DataFrame, folder: Path) -> None:
     (folder / "grades.csv").write_bytes(grades_csv(grades))
 
 
+def prepare(settings: Scenario):
+    """Inputs, 四至 report and zone-assigned enterprises of a run (all cached)."""
+    inputs = load_inputs(settings)
+    report = boundary_report(settings, inputs)
+    return inputs, report, with_assigned_zones(inputs.enterprises, report)
+
+
+def warm(settings: Scenario) -> None:
+    """Do the shared, cached work of a run (read, 四至, grade, grades.csv) ahead of time."""
+    _, _, enterprises = prepare(settings)
+    grades_csv(grade(settings, enterprises)[1])
+
+
 def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
                 write_model: Path | None = None) -> dict:
     """Execute one run into ``folder``; returns its summary (status, objective, timings)."""
@@ -231,9 +244,7 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
 
     settings = run.settings
     t0 = time.perf_counter()
-    inputs = load_inputs(settings)
-    report = boundary_report(settings, inputs)
-    enterprises = with_assigned_zones(inputs.enterprises, report)
+    inputs, report, enterprises = prepare(settings)
     t_read = time.perf_counter()
     model, grades, graded = grade(settings, enterprises)
     tiers = tiers_for(settings, model)

@@ -23,6 +23,7 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,23 @@ def _progress(total: int, quiet: bool):
     return tqdm(total=total, unit="run", desc="mujun run", file=sys.stderr)
 
 
+def _pool_context(jobs: list[Job]):
+    """fork after warming the caches when this process runs no other thread, so workers
+    inherit the read, graded and 四至-checked inputs instead of redoing them; forkserver
+    (fresh, preloaded workers) otherwise, since forking a threaded process is unsafe."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        from optimizer.pipeline import warm
+        from optimizer.scenario import load_scenario
+
+        sf = load_scenario(jobs[0].scenario)
+        for name in dict.fromkeys(job.run for job in jobs):
+            warm(sf.run_named(name).settings)
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["optimizer.pipeline"])
+    return ctx
+
+
 def _execute_local(jobs: list[Job], n_jobs: int, bar) -> list[dict]:
     if n_jobs <= 1 or len(jobs) <= 1:
         out = []
@@ -74,10 +92,9 @@ def _execute_local(jobs: list[Job], n_jobs: int, bar) -> list[dict]:
             out.append(run_job(job))
             bar and bar.update(1)
         return out
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["optimizer.pipeline"])
     results: dict[int, dict] = {}
-    with cf.ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), mp_context=ctx) as pool:
+    with cf.ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)),
+                                mp_context=_pool_context(jobs)) as pool:
         futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
         try:
             for fut in cf.as_completed(futures):

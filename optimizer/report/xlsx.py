@@ -216,8 +216,23 @@ def _variant_columns(alloc: pd.DataFrame, resources: list[str], grade0) -> list[
     return [c for c in cols if c in alloc.columns]
 
 
+# XlsxWriter writes roughly 150,000 cells a second: the wide enterprises sheet keeps its
+# variant blocks under this many cells (base first) so a 20-variant sweep of 10,000 firms
+# does not spend most of the run writing Excel. Every variant's full table stays in its
+# allocation.csv; the sheet names the variants it leaves out.
+ENTERPRISE_CELL_BUDGET = 300_000
+
+
+def _variants_within_budget(results: list[VariantResult]) -> tuple[list, list]:
+    rows = max((len(r.allocation) for r in results), default=0)
+    per_variant = rows * (2 * len(run_resources(results)) + 4)
+    keep = max(1, ENTERPRISE_CELL_BUDGET // max(per_variant, 1))
+    return results[:keep], results[keep:]
+
+
 def _enterprise_sheet(book: _Book, results: list[VariantResult]) -> None:
     ws = book.wb.add_worksheet("enterprises")
+    results, omitted = _variants_within_budget(results)
     frame, keys, groups = enterprise_wide(results)
     if frame.empty:
         ws.write_string(0, 0, "no allocation.csv in any variant / 无配置结果")
@@ -231,6 +246,11 @@ def _enterprise_sheet(book: _Book, results: list[VariantResult]) -> None:
         else:
             ws.write_string(0, first, label, book.head)
     write_table(book, ws, frame, 1, keys=keys, freeze_cols=2)
+    if omitted:
+        names = ", ".join(r.name for r in omitted)
+        ws.write_string(0, len(keys) + 1, neutralise_formula(
+            f"另有 {len(omitted)} 个方案未列出（见各方案 allocation.csv）/ {len(omitted)} more "
+            f"variants not shown here, see <variant>/allocation.csv: {names}"), book.bold)
 
 
 def _long_sheet(book: _Book, name: str, frame: pd.DataFrame, freeze_cols: int = 1) -> None:
