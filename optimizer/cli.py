@@ -45,15 +45,13 @@ def cli(ctx, debug):
 @scenario_arg
 def validate(scenario):
     """Check the scenario and all its inputs; solve nothing, write nothing."""
-    from optimizer.pipeline import load_inputs, load_model, tiers_for, _stamp
+    from optimizer.pipeline import load_inputs
     from optimizer.scenario import load_scenario
     from optimizer.solvers import get_solver
 
     sf = load_scenario(scenario)
     for run in sf.runs:
-        inputs = load_inputs(run.settings)
-        model = load_model(_stamp(run.settings.scenario.model))
-        tiers_for(run.settings, model)
+        _check_before_solve(run.settings)
         if run.settings.scenario.solver != "default":
             get_solver(run.settings.scenario.solver)
     base = load_inputs(sf.base)
@@ -63,6 +61,23 @@ def validate(scenario):
                + (f", {len(base.zones)} zones" if base.zones is not None else "")
                + (f", {len(base.projects)} projects" if base.projects is not None else "")
                + f"; encoding {base.enterprises.attrs.get('encoding', '?')}")
+
+
+def _check_before_solve(settings) -> None:
+    """What ``run`` checks before solving: inputs, zones found from parcels (四至), grades,
+    tiers, caps and targets against the data. validate must reject what run would."""
+    import pandas as pd
+
+    from optimizer.allocation.data import prepare as prepare_arrays
+    from optimizer.pipeline import (allocation_config, boundary_report, grade, load_inputs,
+                                    tiers_for, with_assigned_zones)
+
+    inputs = load_inputs(settings)
+    report = boundary_report(settings, inputs)
+    model, _, graded = grade(settings, with_assigned_zones(inputs.enterprises, report))
+    config = allocation_config(settings, tiers_for(settings, model), report, None)
+    prepare_arrays(pd.DataFrame(graded.drop(columns="geometry", errors="ignore")), config,
+                   inputs.projects)
 
 
 def _echo_layer_warnings(inputs) -> None:
