@@ -89,6 +89,20 @@ def test_bad_input_case_through_the_cli(name, cli, tmp_path):
     assert snapshot(CORPUS / name) == before, "input files changed or files were added"
 
 
+RUN_REJECTS = [n for n in CASES if load_case(n)["exit_code"] == 2
+               and load_case(n)["command"] == "run"]
+
+
+@pytest.mark.parametrize("name", RUN_REJECTS)
+def test_validate_rejects_what_run_rejects(name, cli):
+    """``mujun validate`` answers exit 2 with the same message as ``run`` (no solve needed)."""
+    case = load_case(name)
+    code, _, err = cli("validate", CORPUS / name / "scenario.toml")
+    assert code == 2, err
+    for fragment in case["fragments"]:
+        assert fragment in err, f"{fragment!r} not in the message:\n{err}"
+
+
 SUBPROCESS_CASES = ["ent-gbk-negative-land", "zones-no-crs", "scn-circular-extends",
                     "inf-zone-land-below-floors"]
 
