@@ -14,8 +14,9 @@ Sifting (column generation with bounded columns):
 3. solve the LP restricted to the working set (fixed columns move to the
    right-hand side), price all columns with its duals, move every fixed
    column whose rc has the wrong sign for its bound into the working set, and
-   repeat. An infeasible restricted LP releases the less certain half of the
-   columns fixed at their upper bound.
+   repeat; working columns firmly at a bound (|rc| > 20 % of |c|, right sign)
+   leave the working set so the next LP stays small. An infeasible restricted
+   LP releases the less certain half of the columns fixed at their upper bound.
 
 Exactness: when no fixed column has a wrong-signed rc, the restricted optimum
 plus the fixed columns is primal feasible for the full LP and its duals are
@@ -35,6 +36,8 @@ from optimizer.allocation.model import LinearModel, Solution
 MIN_COLUMNS = 400_000     # below this a direct dual simplex is as fast (measured)
 SAMPLE_SHARE = 0.05
 BAND_SHARE = 0.10
+UP_SHARE = 0.5
+PRUNE_REL = 0.2          # |rc| / |c| beyond which a column at its bound leaves the working set
 MAX_ROUNDS = 30
 TOL = 1e-9
 
@@ -63,7 +66,13 @@ class SiftingSolver:
         rc = sign * (model.c - A_T @ y0)
         rel = np.abs(rc) / np.maximum(np.abs(model.c), TOL)
         working = ~cand | (rel <= np.quantile(rel[cand], BAND_SHARE))
-        at_ub = cand & ~working & (rc > 0)
+        # Columns fixed at their top are what makes a restricted LP infeasible when
+        # the sample prices are low: fix only the more certain half of them at first.
+        up = cand & ~working & (rc > 0)
+        if up.any():
+            up &= rel > np.quantile(rel[up], UP_SHARE)
+            working |= cand & (rc > 0) & ~up
+        at_ub = up
         for self.rounds in range(1, MAX_ROUNDS + 1):
             left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - start)
             sol = self._restricted(model, A, working, at_ub, left)
@@ -85,7 +94,19 @@ class SiftingSolver:
                 return sol
             working |= wrong
             at_ub &= ~wrong
+            self._prune(model, sol.x, rc, cand, working, at_ub)
         return self.inner.solve(model, time_limit_s=time_limit_s)
+
+    @staticmethod
+    def _prune(model, x, rc, cand, working, at_ub) -> None:
+        """Fix working columns that sit firmly at a bound, to keep the next LP small."""
+        rel = np.abs(rc) / np.maximum(np.abs(model.c), TOL)
+        firm = cand & working & (rel > PRUNE_REL)
+        with np.errstate(invalid="ignore"):      # free columns are never candidates
+            top = firm & (rc > 0) & (x >= model.ub - 1e-9 * np.maximum(1.0, np.abs(model.ub)))
+            bottom = firm & (rc < 0) & (x <= model.lb + 1e-9 * np.maximum(1.0, np.abs(model.lb)))
+        working &= ~(top | bottom)
+        at_ub |= top
 
     def _sample_prices(self, model, A, cand, time_limit_s) -> np.ndarray | None:
         rng = np.random.default_rng(self.seed)
