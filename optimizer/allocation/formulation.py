@@ -53,6 +53,3 @@ class Triplets:
         A.sum_duplicates()
         return A
 
-
-def col_names(prefix: str, labels: np.ndarray) -> np.ndarray:
-    return np.char.add(prefix, np.asarray(labels).astype(str)).astype(object)
