@@ -191,11 +191,13 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
                     (tmp / summary["variant"] / name).write_bytes(data)
         manifest = manifest_for(sf, summaries, executor=executor, n_jobs=n_jobs, started=started,
                                 solver=solver)
-        finish_top_level(tmp, [s["variant"] for s in summaries], manifest, sf)
+        finish_top_level(tmp, [s["variant"] for s in summaries], manifest, sf,
+                         parallel=executor == "local" and n_jobs > 1)
     return summaries
 
 
-def finish_top_level(folder: Path, variants: list[str], manifest: dict, sf: ScenarioFile | None) -> None:
+def finish_top_level(folder: Path, variants: list[str], manifest: dict, sf: ScenarioFile | None,
+                     *, parallel: bool = False) -> None:
     """Comparison, reports, manifest and the base's violations at the top level."""
     import shutil
 
@@ -209,7 +211,7 @@ def finish_top_level(folder: Path, variants: list[str], manifest: dict, sf: Scen
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
                                                      sort_keys=True), encoding="utf-8")
     build_reports(folder, variant_dirs, manifest, zones_gdf=zones, parcels_gdf=parcels,
-                  violations_gdf=violations)
+                  violations_gdf=violations, parallel=parallel)
 
 
 def map_layers(sf: ScenarioFile | None, folder: Path):

@@ -11,6 +11,7 @@ Usage: python scripts/bench_runner.py [--enterprises 10000] [--runs 20]
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -67,8 +68,10 @@ def main() -> None:
                             str(tmp / f"out{jobs}"), "--jobs", str(jobs), "--quiet"], check=True,
                            stdout=subprocess.DEVNULL)
             seconds[jobs] = time.perf_counter() - t0
+            manifest = json.loads((tmp / f"out{jobs}" / "manifest.json").read_text())
             print(f"--jobs {jobs}: {args.runs} runs × {args.enterprises:,} enterprises in "
-                  f"{seconds[jobs]:.1f} s")
+                  f"{seconds[jobs]:.1f} s end to end (read → reports); scenario start to last "
+                  f"run written {manifest['total_s']:.1f} s")
         same = all((tmp / "out1" / p.relative_to(tmp / "out2")).read_bytes() == p.read_bytes()
                    for p in (tmp / "out2").rglob("*.csv"))
         print(f"speed-up --jobs 2 vs --jobs 1: {seconds[1] / seconds[2]:.2f}× "

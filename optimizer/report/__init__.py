@@ -18,16 +18,49 @@ __all__ = ["build_reports", "write_comparison", "write_html", "write_xlsx"]
 
 
 def build_reports(out_dir: Path, variant_dirs: dict[str, Path], manifest: dict, zones_gdf=None,
-                  parcels_gdf=None, violations_gdf=None) -> pd.DataFrame:
+                  parcels_gdf=None, violations_gdf=None, *, parallel: bool = False) -> pd.DataFrame:
     """comparison.csv, report.xlsx and report.html in ``out_dir``; returns the comparison.
 
     ``variant_dirs`` maps variant name → folder, in report order (base first).
-    Variant folders are read once and shared by the three writers.
+    Variant folders are read once and shared by the writers; with ``parallel`` the
+    workbook is written by a forked child while this process writes the HTML.
     """
     out_dir = Path(out_dir)
     comparison = write_comparison(variant_dirs, out_dir / "comparison.csv")
     results = load_run(variant_dirs)
-    render_xlsx(out_dir / "report.xlsx", results, manifest, comparison)
-    save_html(out_dir / "report.html", render_html(results, manifest, comparison, zones_gdf,
-                                                     parcels_gdf, violations_gdf))
+    xlsx_path = out_dir / "report.xlsx"
+    child = _fork_xlsx(xlsx_path, results, manifest, comparison) if parallel else None
+    if child is None:
+        render_xlsx(xlsx_path, results, manifest, comparison)
+    try:
+        save_html(out_dir / "report.html", render_html(results, manifest, comparison, zones_gdf,
+                                                         parcels_gdf, violations_gdf))
+    finally:
+        if child is not None:
+            child.join()
+    if child is not None and child.exitcode != 0:
+        # the child printed nothing useful to the user: redo it here to raise the real error
+        render_xlsx(xlsx_path, results, manifest, comparison)
     return comparison
+
+
+def _fork_xlsx(path: Path, results, manifest: dict, comparison: pd.DataFrame):
+    """Start writing report.xlsx in a forked child (None when forking is not safe here)."""
+    import multiprocessing
+    import threading
+
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return None
+    child = multiprocessing.get_context("fork").Process(
+        target=_xlsx_child, args=(path, results, manifest, comparison), daemon=True)
+    child.start()
+    return child
+
+
+def _xlsx_child(path: Path, results, manifest: dict, comparison: pd.DataFrame) -> None:
+    import os
+
+    try:
+        render_xlsx(path, results, manifest, comparison)
+    except BaseException:
+        os._exit(1)
