@@ -223,6 +223,16 @@ def write_grades(grades: pd.DataFrame, folder: Path) -> None:
     (folder / "grades.csv").write_bytes(grades_csv(grades))
 
 
+def zone_names(inputs: Inputs, report) -> dict[str, str] | None:
+    """Zone (and consolidated group) names for planner-language messages."""
+    if inputs.zones is None or "name" not in inputs.zones.columns:
+        return None
+    names = dict(zip(inputs.zones["zone_id"].astype(str), inputs.zones["name"].astype(str)))
+    if report is not None and report.group_names:
+        names.update(report.group_names)
+    return names
+
+
 def prepare(settings: Scenario):
     """Inputs, 四至 report and zone-assigned enterprises of a run (all cached)."""
     inputs = load_inputs(settings)
@@ -251,7 +261,7 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
     t_grade = time.perf_counter()
     config = allocation_config(settings, tiers, report, solver)
     result = allocate(pd.DataFrame(graded.drop(columns="geometry", errors="ignore")), config,
-                      inputs.projects)
+                      inputs.projects, zone_names=zone_names(inputs, report))
     t_alloc = time.perf_counter()
     if result.status in ("time_limit", "error"):
         raise solver_failure(run.name, result)
