@@ -510,7 +510,7 @@ def infeasible_cases(c):
     c("inf-zone-land-below-floors", "zone Z1's approved area is below what its A/B floors guarantee",
       {**ent, "zones.geojson": ("zones", (4.0, 100.0))},
       scenario('\n[caps.zone]\nland_mu = "boundary"\n', lines='zones = "zones.geojson"\n'), 1,
-      ["infeasible", "zone Z1: land cap 60 mu", "below the 100 mu", "raise the cap by 40 mu"])
+      ["infeasible", "zone Z1 Z1园区: land cap 60 mu", "below the 100 mu", "raise the cap by 40 mu"])
     c("inf-zone-energy-cap", "a zone energy cap of 30 % of today's use", ent,
       scenario("\n[caps.zone]\nenergy_tce = { factor = 0.3 }\n"), 1,
       ["zone Z1: energy cap 2,100 tce", "5,825 tce", "zone Z2: energy cap 600 tce", "1,940 tce"])
