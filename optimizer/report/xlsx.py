@@ -220,7 +220,7 @@ def _variant_columns(alloc: pd.DataFrame, resources: list[str], grade0) -> list[
 # variant blocks under this many cells (base first) so a 20-variant sweep of 10,000 firms
 # does not spend most of the run writing Excel. Every variant's full table stays in its
 # allocation.csv; the sheet names the variants it leaves out.
-ENTERPRISE_CELL_BUDGET = 300_000
+ENTERPRISE_CELL_BUDGET = 150_000
 
 
 def _variants_within_budget(results: list[VariantResult]) -> tuple[list, list]:
