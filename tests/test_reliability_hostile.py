@@ -164,7 +164,6 @@ def test_html_escapes_all_input_text(hostile_run):
 def test_solver_time_limit_exits_3_with_best_bound(tmp_path, cli):
     """A MILP that cannot finish in 1 ms: exit 3, status and best bound named, no folder."""
     import numpy as np
-    import pandas as pd
 
     from optimizer.allocation.synthetic import synthetic_enterprises
 

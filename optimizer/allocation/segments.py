@@ -79,7 +79,7 @@ def zone_blocks(zone_code: np.ndarray, block_size: int) -> tuple[np.ndarray, np.
 def build_segments(data: AllocationData, *, milp: bool = False,
                    block_size: int = DEFAULT_BLOCK_SIZE) -> Built:
     ent, start, length = enterprise_segments(data)
-    m, n, R = ent.size, data.n, len(data.resources)
+    m, n = ent.size, data.n
     P = data.projects.n if data.projects is not None else 0
     exit_mask = data.exit_allowed & milp
     exit_idx = np.flatnonzero(exit_mask)
