@@ -28,7 +28,9 @@ def lookup_limit(n_variants: int) -> int:
 def _numbers(values: pd.Series, decimals: int = 4) -> list:
     """Rounded floats (None for missing) — short JSON."""
     arr = np.round(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), decimals)
-    return [None if not np.isfinite(v) else v for v in arr.tolist()]
+    out = arr.astype(object)
+    out[~np.isfinite(arr)] = None
+    return out.tolist()
 
 
 def _texts(values: pd.Series) -> list[str]:

@@ -92,11 +92,21 @@ def script_json(data) -> Markup:
     return Markup(text)
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
+def _plain(value) -> bool:
+    """Encodable by json as it is: str, int, bool, None or a finite float."""
+    return type(value) in _PLAIN or (type(value) is float and math.isfinite(value))
+
+
 def _json_clean(data):
     """NaN/inf → null, numpy scalars → Python (json cannot encode either)."""
     if isinstance(data, dict):
         return {str(k): _json_clean(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
+        if all(map(_plain, data)):      # the long numeric columns of the lookup
+            return data
         return [_json_clean(v) for v in data]
     if isinstance(data, (np.integer,)):
         return int(data)
