@@ -120,7 +120,9 @@ def _cells(values: pd.Series) -> list:
         return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                 else str(v) for v in values.tolist()]
     floats = values.astype("float64").to_numpy()
-    return [None if not np.isfinite(v) else v for v in floats.tolist()]
+    out = floats.astype(object)
+    out[~np.isfinite(floats)] = None
+    return out.tolist()
 
 
 def _widths(ws, keys: list[str], first: int = 0) -> None:
