@@ -47,6 +47,10 @@ def test_boundaries_demo(cli, tmp_path):
     violations = gpd.read_file(tmp_path / "b" / "boundary_violations.gpkg")
     assert len(violations) == 8 and (violations["outside_area_mu"] > 0).all()
     assert table["sizhi"].str.startswith("东至").all()
+    findings = pd.read_csv(tmp_path / "b" / "parcel_findings.csv", dtype=str)
+    assert (findings["finding"] == "outside approved boundary (越出四至)").sum() == 8
+    two = findings[findings["finding"] == "parcel in two or more zones"]
+    assert len(two) == 1 and two["detail"].iloc[0] == "zones G331021, S339022"
 
 
 def test_run_demo_with_model_export(cli, tmp_path):

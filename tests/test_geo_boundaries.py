@@ -218,9 +218,17 @@ def test_outputs_are_deterministic(tmp_path):
     assert "\r" not in text
     gpkg = read_layer(tmp_path / "one/boundary_violations.gpkg", layer="boundary_violations")
     assert list(gpkg["id"]) == ["p_out", "p_straddle"]
-    assert [p.name for p in first] == ["boundaries.csv", "boundary_violations.gpkg"]
+    assert [p.name for p in first] == ["boundaries.csv", "parcel_findings.csv",
+                                       "boundary_violations.gpkg"]
+    findings = (tmp_path / "one/parcel_findings.csv").read_bytes()
+    assert findings == (tmp_path / "two/parcel_findings.csv").read_bytes()
+    assert findings.decode().splitlines()[1:] == [
+        line for line in findings.decode().splitlines()[1:] if line.startswith(("p_out,",
+                                                                                "p_straddle,"))]
     clean = check_boundaries(load_zones(tmp_path), load_parcels(tmp_path, [INSIDE]))
-    assert [p.name for p in write_boundaries(clean, tmp_path / "three")] == ["boundaries.csv"]
+    assert [p.name for p in write_boundaries(clean, tmp_path / "three")] == [
+        "boundaries.csv", "parcel_findings.csv"]
+    assert (tmp_path / "three/parcel_findings.csv").read_text() == "id,zone_id,finding,detail\n"
 
 
 def test_zone_names_cannot_become_spreadsheet_formulas(tmp_path):

@@ -240,6 +240,55 @@ def _occupancy_warnings(table):
             f"area {r.approved_area_mu:,.1f} mu (核准面积)" for r in over.itertuples()]
 
 
+FINDING_COLUMNS = ["id", "zone_id", "finding", "detail"]
+
+
+def parcel_findings(report: BoundaryReport) -> pd.DataFrame:
+    """One row per parcel finding, in planner words, sorted by id then finding.
+
+    outside boundary (越出四至), in two zones, declared zone contradicts the parcel's
+    location, zone assigned by location (no zone_id given).
+    """
+    parts = []
+    v = report.violations
+    if len(v):
+        parts.append(pd.DataFrame({
+            "id": v["id"].astype(str), "zone_id": v["zone_id"].astype(str),
+            "finding": "outside approved boundary (越出四至)",
+            "detail": [f"{a:,.2f} mu outside" for a in v["outside_area_mu"]]}))
+    m = report.multi_zone
+    if m is not None and len(m):
+        parts.append(pd.DataFrame({
+            "id": m["id"].astype(str), "zone_id": m["zone_id"].astype(str),
+            "finding": "parcel in two or more zones",
+            "detail": "zones " + m["zone_ids"].astype(str).str.replace(";", ", ")}))
+    x = report.mismatches
+    if x is not None and len(x):
+        parts.append(pd.DataFrame({
+            "id": x["id"].astype(str), "zone_id": x["declared_zone_id"].astype(str),
+            "finding": "declared zone contradicts the parcel's location",
+            "detail": "parcel lies in " + x["located_zone_id"].astype(str)}))
+    a = report.assigned_zones
+    if a is not None and len(a):
+        parts.append(pd.DataFrame({
+            "id": a["id"].astype(str), "zone_id": a["zone_id"].astype(str),
+            "finding": "zone assigned by location", "detail": "no zone_id in the table"}))
+    if not parts:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["id", "finding"], kind="mergesort").reset_index(drop=True)
+
+
+def write_parcel_findings(report: BoundaryReport, folder: Path) -> Path:
+    """parcel_findings.csv (header only when there is nothing to report)."""
+    table = parcel_findings(report)
+    for col in FINDING_COLUMNS:
+        table[col] = neutralise(table[col].astype(str))
+    path = Path(folder) / "parcel_findings.csv"
+    table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    return path
+
+
 def write_boundaries(report: BoundaryReport, folder) -> list[Path]:
     """Write boundaries.csv and, when any parcel violates, boundary_violations.gpkg.
 
@@ -257,7 +306,7 @@ def write_boundaries(report: BoundaryReport, folder) -> list[Path]:
     csv = folder / "boundaries.csv"
     table.to_csv(csv, index=False, float_format="%.4f", lineterminator="\n",
                        encoding="utf-8")
-    written = [csv]
+    written = [csv, write_parcel_findings(report, folder)]
     if len(report.violations):
         gpkg = folder / "boundary_violations.gpkg"
         if gpkg.exists():
