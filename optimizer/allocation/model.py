@@ -11,6 +11,7 @@ they know nothing about enterprises, files or scenarios.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,9 @@ class LinearModel:
     offset: float = 0.0
     col_names: np.ndarray | None = None
     row_names: np.ndarray | None = None
+    # names cost time at province scale and only matter for export: a builder may
+    # give a function that makes (col_names, row_names) when first asked
+    name_factory: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
     def n_cols(self) -> int:
@@ -44,6 +48,8 @@ class LinearModel:
         return self.integrality is not None and bool(np.any(self.integrality))
 
     def names_or_default(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.col_names is None and self.name_factory is not None:
+            self.col_names, self.row_names = self.name_factory()
         cols = self.col_names if self.col_names is not None else np.array(
             [f"x{j}" for j in range(self.n_cols)], dtype=object)
         rows = self.row_names if self.row_names is not None else np.array(

@@ -179,8 +179,8 @@ def build_segments(data: AllocationData, *, milp: bool = False,
                         row_lb=np.concatenate(row_lb), row_ub=np.concatenate(row_ub),
                         integrality=integrality, sense="max", offset=offset)
     if n_cols <= NAMED_MAX_COLUMNS:
-        model.col_names, model.row_names = _names(data, ent, start, exit_idx, agg, B, nh,
-                                                  len(data.caps), intensity_row, linked.size)
+        model.name_factory = lambda: _names(data, ent, start, exit_idx, agg, B, nh,
+                                            len(data.caps), intensity_row, linked.size)
 
     def s_of(x):
         alive = alive_of(x)

@@ -21,6 +21,7 @@ from optimizer.policy import RESOURCES, Tier
 FLOAT_FORMAT = "%.6f"
 TEXT_COLUMNS = ("id", "name", "zone_id", "grade", "reason", "binding", "label")
 TIER_GRADES = ("A", "B", "C", "D", "U")
+RISKY_START = ("=", "+", "-", "@", "\t")    # a spreadsheet reads these as a formula
 
 
 def neutralise(values: pd.Series) -> pd.Series:
@@ -30,8 +31,10 @@ def neutralise(values: pd.Series) -> pd.Series:
     inside a name would split the row in Excel and start a new line with
     whatever follows it (e.g. "=HYPERLINK(...)").
     """
-    text = values.astype(str).str.replace("\r\n", "\n", regex=False) \
-        .str.replace("\r", "\n", regex=False)
+    text = values.astype(str)
+    if not any(v.startswith(RISKY_START) or "\r" in v for v in text.tolist()):
+        return text      # the usual case: one cheap pass, nothing to change
+    text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
     risky = text.str.match(r"^[=+\-@\t]")
     return text.where(~risky, "'" + text)
 
@@ -43,13 +46,9 @@ def _float_cells(values: np.ndarray) -> list[str]:
 
 
 def _text_cells(values: pd.Series, neutral: bool) -> list[str]:
-    text = values.astype(str)
-    if neutral:
-        text = neutralise(text)
-    quote = text.str.contains(r'[",\r\n]', regex=True)
-    if quote.any():
-        text = text.where(~quote, '"' + text.str.replace('"', '""', regex=False) + '"')
-    return text.tolist()
+    text = neutralise(values) if neutral else values.astype(str)
+    return ['"' + v.replace('"', '""') + '"' if ('"' in v or "," in v or "\n" in v or "\r" in v)
+            else v for v in text.tolist()]
 
 
 def _csv(frame: pd.DataFrame, path: Path, sort_by: list[str]) -> None:
