@@ -30,6 +30,8 @@ end to end plus writing the result files, seconds:
                                                  without sifting: 378 s)
 
 Solve only at 100,000 × 4: 1.8 s against 22.6 s for the direct formulation.
+Later run (faster result writer, default solver highs:ipm): 100,000 × 4 segments
+2.46 s against direct-scipy 22.35 s (9.1×); 1,000,000 × 4 with highs:ipm 58.8 s.
 """
 
 from __future__ import annotations
