@@ -144,3 +144,40 @@ def test_interrupted_run_leaves_no_partial_folder(tmp_path, sig):
     assert b"Traceback" not in err
     assert not out.exists()
     assert not list(tmp_path.glob(".out*"))
+
+
+def _stderr_on_terminal(args: list[str], cwd) -> str:
+    """Run the CLI with stderr on a pseudo-terminal of 120 columns; return what it drew."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer.cli", *args], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=slave, stdin=slave)
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    assert proc.wait(timeout=120) == 0
+    return drawn.decode("utf-8", "replace")
+
+
+def test_progress_bar_on_a_terminal_only(sweep_case, tmp_path):
+    drawn = _stderr_on_terminal(["run", str(sweep_case), "-o", str(tmp_path / "tty"), "--jobs",
+                                 "1"], tmp_path)
+    assert "mujun run: 100%" in drawn and "6/6" in drawn
+    quiet = _stderr_on_terminal(["run", str(sweep_case), "-o", str(tmp_path / "q"), "--jobs", "1",
+                                 "--quiet"], tmp_path)
+    assert "mujun run" not in quiet
+    piped = subprocess.run([sys.executable, "-m", "optimizer.cli", "run", str(sweep_case), "-o",
+                            str(tmp_path / "piped"), "--jobs", "1"], capture_output=True, text=True)
+    assert piped.returncode == 0 and "mujun run" not in piped.stderr
