@@ -1,9 +1,9 @@
 """report.xlsx (SPEC §8): sheets summary, comparison, zones, enterprises, grades, tiers, manifest.
 
-Written with XlsxWriter in ``constant_memory`` mode (rows streamed to disk, so a
-50k-enterprise run stays fast and small in memory) and with
+Written with XlsxWriter in ``constant_memory`` mode (rows streamed to disk) and with
 ``strings_to_formulas``/``strings_to_urls`` off: every text is a string cell, and
-formula-like text is also neutralised with a leading apostrophe (SPEC §8).
+formula-like text is also neutralised with a leading apostrophe (SPEC §8). The
+bodies of the long sheets are written by ``sheetdata.py`` in column blocks.
 
 Layout choices (documented for planners):
 - enterprises: one row per enterprise (sorted by id), *wide*: identity, grade,
@@ -29,6 +29,7 @@ from optimizer.report.results import (VariantResult, first_table, flatten_manife
                                       projects_wide, run_resources, scenario_name,
                                       stacked)
 from optimizer.report.safety import neutralise_formula, neutralise_frame
+from optimizer.report.sheetdata import Bodies, Body
 
 EXCEL_MAX_ROWS = 1_048_576
 SHEETS = ("summary", "comparison", "zones", "enterprises", "grades", "tiers", "manifest")
@@ -66,6 +67,7 @@ class _Book:
         self.bold = self.wb.add_format({"bold": True})
         self.text = self.wb.add_format({"num_format": "@"})
         self._num = {}
+        self.bodies = Bodies()     # long table bodies, spliced in after close (sheetdata.py)
 
     def num(self, fmt: str):
         if fmt not in self._num:
@@ -74,11 +76,13 @@ class _Book:
 
 
 def write_table(book: _Book, ws, frame: pd.DataFrame, row: int, keys: list[str] | None = None,
-                filter_and_freeze: bool = True, freeze_cols: int = 1) -> int:
+                filter_and_freeze: bool = True, freeze_cols: int = 1, bulk: bool = False) -> int:
     """Header (bilingual) + rows from ``row``; returns the next free row.
 
     ``keys`` are the logical column names (for labels/formats) when the frame's own
-    column labels are not plain strings.
+    column labels are not plain strings. With ``bulk`` the body is written by
+    :mod:`optimizer.report.sheetdata` (about 10× faster) and the columns get their
+    width and number format here, so cells written below it need their own format.
     """
     keys = keys or [str(c) for c in frame.columns]
     room = EXCEL_MAX_ROWS - row - 2            # header row and one row for the note
@@ -89,25 +93,40 @@ def write_table(book: _Book, ws, frame: pd.DataFrame, row: int, keys: list[str] 
     ws.set_row(row, 45)
     for j, key in enumerate(keys):
         ws.write_string(row, j, header(key), book.head)
-    columns = [_cells(safe.iloc[:, j]) for j in range(safe.shape[1])]
     texts = [_is_text(frame.iloc[:, j]) for j in range(frame.shape[1])]
-    cells = [(j, ws.write_string if text else ws.write_number,
-              book.text if text else book.num(number_format(keys[j])))
-             for j, text in enumerate(texts)]
-    for i, values in enumerate(zip(*columns)):
-        r = row + 1 + i
-        for j, write, fmt in cells:
-            if values[j] is not None:
-                write(r, j, values[j], fmt)
+    formats = [book.text if text else book.num(number_format(keys[j]))
+               for j, text in enumerate(texts)]
+    note = (f"… {dropped} more rows: Excel holds {EXCEL_MAX_ROWS:,} rows per sheet; see the "
+            f"CSV files / 超出Excel行数上限") if dropped else None
+    if bulk:
+        _widths(ws, keys, formats)
+        book.bodies.add(ws, Body(row + 1, [_column(safe.iloc[:, j], text)
+                                           for j, text in enumerate(texts)],
+                                 texts, formats, (note, book.bold) if note else None))
+    else:
+        _write_cells(ws, safe, row + 1, texts, formats)
+        if note:
+            ws.write_string(row + 1 + len(frame), 0, note, book.bold)
     if filter_and_freeze:
         ws.freeze_panes(row + 1, min(freeze_cols, len(keys)))
         ws.autofilter(row, 0, row + len(frame), max(len(keys) - 1, 0))
-    if dropped:
-        ws.write_string(row + 1 + len(frame), 0, f"… {dropped} more rows: Excel holds "
-                        f"{EXCEL_MAX_ROWS:,} rows per sheet; see the CSV files / 超出Excel行数上限",
-                        book.bold)
-        return row + 2 + len(frame)
-    return row + 1 + len(frame)
+    return row + 1 + len(frame) + (note is not None)
+
+
+def _write_cells(ws, safe: pd.DataFrame, first_row: int, texts: list[bool], formats: list) -> None:
+    """Cell by cell through XlsxWriter (short tables inside the summary sheet)."""
+    columns = [_cells(safe.iloc[:, j]) for j in range(safe.shape[1])]
+    cells = [(j, ws.write_string if text else ws.write_number, fmt)
+             for j, (text, fmt) in enumerate(zip(texts, formats))]
+    for i, values in enumerate(zip(*columns)):
+        for j, write, fmt in cells:
+            if values[j] is not None:
+                write(first_row + i, j, values[j], fmt)
+
+
+def _column(values: pd.Series, text: bool):
+    """A body column: list of str/None for text, float64 array for numbers."""
+    return _cells(values) if text else values.astype("float64").to_numpy()
 
 
 def _is_text(values: pd.Series) -> bool:
@@ -125,11 +144,12 @@ def _cells(values: pd.Series) -> list:
     return out.tolist()
 
 
-def _widths(ws, keys: list[str], first: int = 0) -> None:
+def _widths(ws, keys: list[str], formats: list | None = None) -> None:
+    """Column widths; with ``formats``, also each column's number format."""
     for j, key in enumerate(keys):
         wide = key.split("@", 1)[0] in ("name", "binding", "reason", "sizhi", "violations",
                                          "value")
-        ws.set_column(first + j, first + j, 28 if wide else 14)
+        ws.set_column(j, j, 28 if wide else 14, formats[j] if formats else None)
 
 
 def _summary_sheet(book: _Book, results: list[VariantResult], comparison: pd.DataFrame,
@@ -218,10 +238,10 @@ def _variant_columns(alloc: pd.DataFrame, resources: list[str], grade0) -> list[
     return [c for c in cols if c in alloc.columns]
 
 
-# XlsxWriter writes roughly 150,000 cells a second: the wide enterprises sheet keeps its
-# variant blocks under this many cells (base first) so a 20-variant sweep of 10,000 firms
-# does not spend most of the run writing Excel. Every variant's full table stays in its
-# allocation.csv; the sheet names the variants it leaves out.
+# The wide enterprises sheet keeps its variant blocks under this many cells (base first)
+# so a 20-variant sweep of 10,000 firms gives a workbook that opens quickly and does not
+# spend the run writing Excel. Every variant's full table stays in its allocation.csv;
+# the sheet names the variants it leaves out.
 ENTERPRISE_CELL_BUDGET = 150_000
 
 
@@ -239,7 +259,6 @@ def _enterprise_sheet(book: _Book, results: list[VariantResult]) -> None:
     if frame.empty:
         ws.write_string(0, 0, "no allocation.csv in any variant / 无配置结果")
         return
-    _widths(ws, keys)
     ws.write_string(0, 0, "方案 / variant →", book.bold)
     for variant, first, last in groups:
         label = neutralise_formula(f"方案 variant: {variant}")
@@ -247,12 +266,12 @@ def _enterprise_sheet(book: _Book, results: list[VariantResult]) -> None:
             ws.merge_range(0, first, 0, last, label, book.head)
         else:
             ws.write_string(0, first, label, book.head)
-    write_table(book, ws, frame, 1, keys=keys, freeze_cols=2)
     if omitted:
         names = ", ".join(r.name for r in omitted)
         ws.write_string(0, len(keys) + 1, neutralise_formula(
             f"另有 {len(omitted)} 个方案未列出（见各方案 allocation.csv）/ {len(omitted)} more "
             f"variants not shown here, see <variant>/allocation.csv: {names}"), book.bold)
+    write_table(book, ws, frame, 1, keys=keys, freeze_cols=2, bulk=True)
 
 
 def _long_sheet(book: _Book, name: str, frame: pd.DataFrame, freeze_cols: int = 1) -> None:
@@ -260,8 +279,7 @@ def _long_sheet(book: _Book, name: str, frame: pd.DataFrame, freeze_cols: int = 
     if frame.empty:
         ws.write_string(0, 0, f"no {name} table in the run / 无数据")
         return
-    _widths(ws, [str(c) for c in frame.columns])
-    write_table(book, ws, frame, 0, freeze_cols=freeze_cols)
+    write_table(book, ws, frame, 0, freeze_cols=freeze_cols, bulk=True)
 
 
 def render_xlsx(out_path: Path, results: list[VariantResult], manifest: dict,
@@ -278,6 +296,7 @@ def render_xlsx(out_path: Path, results: list[VariantResult], manifest: dict,
                                                columns=["key", "value"]))
     try:
         book.wb.close()
+        book.bodies.splice(Path(out_path), [ws.name for ws in book.wb.worksheets()])
     except OSError as exc:
         raise OutputError(f"cannot write report.xlsx: {exc}", file=out_path) from exc
 
