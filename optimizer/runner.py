@@ -39,16 +39,29 @@ class Job:
     run: str                # run name: base, a variant, a sweep value
     solver: str | None = None
     folder: str | None = None   # write here; None = return files as bytes
+    read_back: str = ""         # "all"/"own": also return the written tables for the report
+                                # ("own": without the tables shared by all variants)
 
 
 def run_job(job: Job) -> dict:
-    """Executed in a worker: run one variant; optionally return its files."""
+    """Executed in a worker: run one variant; optionally return its files.
+
+    With ``read_back`` the worker also reads its folder back for the report (the
+    same :func:`load_variant` the report would run), so that reading is spread
+    over the pool instead of done after it by the parent.
+    """
     from optimizer.pipeline import run_variant
     from optimizer.scenario import load_scenario
 
     run = load_scenario(job.scenario).run_named(job.run)
     if job.folder is not None:
-        return run_variant(run, Path(job.folder), solver=job.solver)
+        summary = run_variant(run, Path(job.folder), solver=job.solver)
+        if job.read_back:
+            from optimizer.report.results import SHARED_TABLES, load_variant
+
+            summary["result"] = load_variant(job.run, Path(job.folder),
+                                             skip=() if job.read_back == "all" else SHARED_TABLES)
+        return summary
     with tempfile.TemporaryDirectory(prefix="mujun-job-") as tmp:
         summary = run_variant(run, Path(tmp), solver=job.solver)
         summary["files"] = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir())}
@@ -175,14 +188,15 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
     n_jobs = n_jobs or default_jobs()
     with atomic_folder(out_dir, force=force, inputs=sf.input_paths()) as tmp:
         remote = executor == "dask"
-        jobs = [Job(str(sf.path), r.name, solver, None if remote else str(tmp / r.name))
-                for r in selected]
+        jobs = [Job(str(sf.path), r.name, solver, None if remote else str(tmp / r.name),
+                    "" if remote else "own" if i else "all") for i, r in enumerate(selected)]
         bar = _progress(len(jobs), quiet)
         try:
             summaries = (_execute_dask(jobs, scheduler, bar) if remote
                          else _execute_local(jobs, n_jobs, bar))
         finally:
             bar and bar.close()
+        results = [s.pop("result") for s in summaries if "result" in s]
         for summary in summaries:
             files = summary.pop("files", None)
             if files is not None:
@@ -192,16 +206,18 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
         manifest = manifest_for(sf, summaries, executor=executor, n_jobs=n_jobs, started=started,
                                 solver=solver)
         finish_top_level(tmp, [s["variant"] for s in summaries], manifest, sf,
-                         parallel=executor == "local" and n_jobs > 1)
+                         parallel=executor == "local" and n_jobs > 1,
+                         results=results if len(results) == len(summaries) else None)
     return summaries
 
 
 def finish_top_level(folder: Path, variants: list[str], manifest: dict, sf: ScenarioFile | None,
-                     *, parallel: bool = False) -> None:
+                     *, parallel: bool = False, results: list | None = None) -> None:
     """Comparison, reports, manifest and the base's violations at the top level."""
     import shutil
 
     from optimizer.report import build_reports
+    from optimizer.report.results import complete_shared
 
     variant_dirs = {name: folder / name for name in variants}
     first = variant_dirs[variants[0]]
@@ -211,7 +227,8 @@ def finish_top_level(folder: Path, variants: list[str], manifest: dict, sf: Scen
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
                                                      sort_keys=True), encoding="utf-8")
     build_reports(folder, variant_dirs, manifest, zones_gdf=zones, parcels_gdf=parcels,
-                  violations_gdf=violations, parallel=parallel)
+                  violations_gdf=violations, parallel=parallel,
+                  results=None if results is None else complete_shared(results))
 
 
 def map_layers(sf: ScenarioFile | None, folder: Path):

@@ -181,3 +181,18 @@ def test_progress_bar_on_a_terminal_only(sweep_case, tmp_path):
     piped = subprocess.run([sys.executable, "-m", "optimizer.cli", "run", str(sweep_case), "-o",
                             str(tmp_path / "piped"), "--jobs", "1"], capture_output=True, text=True)
     assert piped.returncode == 0 and "mujun run" not in piped.stderr
+
+
+def test_report_from_the_workers_read_back_equals_a_fresh_read(sweep_case, cli, tmp_path):
+    """Workers read their folders back for the report; `mujun compare` reads the same
+    folders afresh (load_run): the workbooks' data sheets must be identical."""
+    import openpyxl
+
+    code, _, err = cli("run", sweep_case, "-o", tmp_path / "run", "--jobs", "2", "--quiet")
+    assert code == 0, err
+    code, _, err = cli("compare", tmp_path / "run", "-o", tmp_path / "cmp")
+    assert code == 0, err
+    run = openpyxl.load_workbook(tmp_path / "run" / "report.xlsx", read_only=True)
+    cmp = openpyxl.load_workbook(tmp_path / "cmp" / "report.xlsx", read_only=True)
+    for sheet in ("comparison", "zones", "enterprises", "grades", "tiers"):
+        assert list(run[sheet].values) == list(cmp[sheet].values), sheet

@@ -18,16 +18,18 @@ __all__ = ["build_reports", "write_comparison", "write_html", "write_xlsx"]
 
 
 def build_reports(out_dir: Path, variant_dirs: dict[str, Path], manifest: dict, zones_gdf=None,
-                  parcels_gdf=None, violations_gdf=None, *, parallel: bool = False) -> pd.DataFrame:
+                  parcels_gdf=None, violations_gdf=None, *, parallel: bool = False,
+                  results: list | None = None) -> pd.DataFrame:
     """comparison.csv, report.xlsx and report.html in ``out_dir``; returns the comparison.
 
     ``variant_dirs`` maps variant name → folder, in report order (base first).
-    Variant folders are read once and shared by the writers; with ``parallel`` the
-    workbook is written by a forked child while this process writes the HTML.
+    Variant folders are read once (``load_run``; or passed as ``results``, read back
+    by whoever wrote them) and shared by the writers; with ``parallel`` the workbook is
+    written by a forked child while this process writes the HTML.
     """
     out_dir = Path(out_dir)
     comparison = write_comparison(variant_dirs, out_dir / "comparison.csv")
-    results = load_run(variant_dirs)
+    results = load_run(variant_dirs) if results is None else results
     xlsx_path = out_dir / "report.xlsx"
     child = _fork_xlsx(xlsx_path, results, manifest, comparison) if parallel else None
     if child is None:

@@ -108,6 +108,20 @@ def load_run(variant_dirs: dict[str, Path]) -> list[VariantResult]:
     return results
 
 
+def complete_shared(results: list[VariantResult]) -> list[VariantResult]:
+    """Results loaded one by one (the first with its shared tables, the others with
+    ``skip=SHARED_TABLES``, e.g. by the runner's workers) made equal to :func:`load_run`'s:
+    a shared table the first variant lacks is read from the first later one that has it."""
+    for table in SHARED_TABLES:
+        if results and getattr(results[0], table).empty:
+            for res in results[1:]:
+                frame = read_table(res.path / f"{table}.csv")
+                if not frame.empty:
+                    setattr(res, table, frame)
+                    break
+    return results
+
+
 def run_resources(results: list[VariantResult]) -> list[str]:
     """Union of resources over variants, canonical order."""
     present = {r for res in results for r in res.resources}
