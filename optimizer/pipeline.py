@@ -20,7 +20,6 @@ from optimizer.policy import AllocationConfig, ProjectPolicy
 from optimizer.scenario import Scenario, ScenarioRun, resolve_cap, tier_overrides
 from optimizer.validation import check_zone_ids, read_enterprises, read_projects
 
-GRADE_FLOAT_FORMAT = "%.6f"
 
 
 @dataclass
@@ -204,15 +203,12 @@ def allocation_config(settings: Scenario, tiers: dict, report, solver: str | Non
 
 def grades_csv(grades: pd.DataFrame) -> bytes:
     """grades.csv bytes; input text (id, zone, county group, veto reason) is formula-neutralised."""
-    from optimizer.io.results import neutralise
+    from optimizer.io.results import csv_text
 
     def compute():
-        out = grades.copy()
-        for col in out.columns:
-            if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
-                out[col] = neutralise(out[col]).where(out[col].notna())
-        return out.to_csv(index=False, float_format=GRADE_FLOAT_FORMAT,
-                          lineterminator="\n").encode("utf-8")
+        text = [c for c in grades.columns
+                if pd.api.types.is_string_dtype(grades[c]) or grades[c].dtype == object]
+        return csv_text(grades, neutral=set(text), bools=("True", "False")).encode("utf-8")
     key = ("grades_csv", id(grades))
     if key in _CACHE and _CACHE[key][0] is not grades:   # an id reused by a new frame
         del _CACHE[key]
