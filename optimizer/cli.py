@@ -7,6 +7,7 @@ traceback; ``--debug`` shows the traceback of an internal error.
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from pathlib import Path
@@ -237,7 +238,11 @@ def main(argv=None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    # Everything is written: skip the interpreter's final garbage collection over the
+    # frames and caches of the run (0.1 s at 10,000 firms); memory goes with the process.
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ manifest are written at the top level, then the folder is renamed into place.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -92,6 +93,9 @@ def _pool_context(jobs: list[Job]):
         sf = load_scenario(jobs[0].scenario)
         for name in dict.fromkeys(job.run for job in jobs):
             warm(sf.run_named(name).settings)
+        # The workers share the warmed objects copy-on-write; frozen objects are never
+        # visited by a worker's garbage collector, so their pages stay shared (gc docs).
+        gc.freeze()
         return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["optimizer.pipeline"])

@@ -12,6 +12,8 @@ geometry's centroid (pyproj ``get_factors``), which keeps them within
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
 import numpy as np
 import pyproj
@@ -24,13 +26,19 @@ WGS84 = pyproj.CRS.from_epsg(4326)
 _GK3_FIRST_EPSG, _GK3_FIRST_CM, _GK3_LAST_CM = 4534, 75, 135
 
 
+@functools.lru_cache(maxsize=32)
+def transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
+    """Lon/lat-ordered transformer, cached: building one costs ~20 ms (PROJ database)."""
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
 def data_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
     """(longitude, latitude) in degrees of the centre of the data's bounding box."""
     xmin, ymin, xmax, ymax = gdf.total_bounds
     x, y = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
     if gdf.crs is None or gdf.crs.is_geographic:
         return float(x), float(y)
-    lon, lat = pyproj.Transformer.from_crs(gdf.crs, WGS84, always_xy=True).transform(x, y)
+    lon, lat = transformer(gdf.crs, WGS84).transform(x, y)
     return float(lon), float(lat)
 
 
@@ -56,7 +64,7 @@ def areal_scale(geoms, crs: pyproj.CRS) -> np.ndarray:
         return scale
     centroids = shapely.centroid(geoms[ok])
     x, y = shapely.get_x(centroids), shapely.get_y(centroids)
-    lon, lat = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(x, y)
+    lon, lat = transformer(crs, crs.geodetic_crs).transform(x, y)
     scale[ok] = pyproj.Proj(crs).get_factors(lon, lat).areal_scale
     return scale
 

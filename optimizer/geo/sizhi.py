@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
-from optimizer.geo.areas import WGS84
+from optimizer.geo.areas import WGS84, transformer
 
 # side, index into shapely.bounds (xmin, ymin, xmax, ymax) of that side
 SIDES = (("东", 2), ("南", 1), ("西", 0), ("北", 3))
@@ -85,7 +84,7 @@ def describe_sizhi(zones: np.ndarray, crs, features: np.ndarray | None = None,
                    feature_names: np.ndarray | None = None, *,
                    search_m: float = DEFAULT_SEARCH_M, tolerance_m: float = 1.0) -> list[str]:
     """四至 text per zone; ``zones``/``features`` in metric ``crs``."""
-    to_deg = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
+    to_deg = transformer(crs, WGS84)
     extremes = extreme_points(zones, tolerance_m)
     deg = {}
     for side, _ in SIDES:

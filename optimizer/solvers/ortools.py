@@ -34,6 +34,8 @@ import contextlib
 import time
 
 import numpy as np
+# Imported with the package on purpose: importing OR-Tools lazily, after highspy had
+# solved models in the same process, segfaulted in tests/test_solvers.py (both ship HiGHS).
 from ortools.linear_solver.python import model_builder_helper as mbh
 
 from optimizer.allocation.model import LinearModel, Solution
