@@ -154,12 +154,13 @@ def body_xml(body: Body):
 
 
 def _number_cells(values: np.ndarray, letter: str, style: int, numbers: list[str]) -> list[str]:
-    finite = np.isfinite(values)
-    text = values.astype(str)      # shortest round-trip repr, formatted in C
     head = f'<c r="{letter}'
     mid = f'" s="{style}"><v>'
-    return [f"{head}{r}{mid}{v}</v></c>" if ok else ""
-            for r, v, ok in zip(numbers, text.tolist(), finite.tolist())]
+    # repr: the shortest text that reads back as the same double
+    if np.isfinite(values).all():
+        return [f"{head}{r}{mid}{v!r}</v></c>" for r, v in zip(numbers, values.tolist())]
+    return [f"{head}{r}{mid}{v!r}</v></c>" if ok else ""
+            for r, v, ok in zip(numbers, values.tolist(), np.isfinite(values).tolist())]
 
 
 def _text_cells(values, letter: str, style: int, numbers: list[str]) -> list[str]:
