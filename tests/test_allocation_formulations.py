@@ -151,3 +151,38 @@ def test_sifting_gives_the_direct_optimum_and_prices(seed):
     from optimizer.solvers import get_solver
     sol = SiftingSolver(get_solver("highs"), min_columns=1).solve(sifted.model)
     assert sol.timings["sifting_rounds"] >= 1          # the sifting path ran, no fallback
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_substituted_totals_equal_the_block_form(seed):
+    """Interior point gets the caps written over δ directly (long_rows): same LP."""
+    from optimizer.solvers import get_solver
+    ents, projects, cfg = case(seed, n=60, intensity=seed % 2 == 0)
+    data = prepare(ents, cfg, projects)
+    block = build_segments(data, block_size=7)
+    direct = build_segments(data, block_size=7, long_rows=True)
+    assert direct.model.n_rows == len(data.caps) + (data.theta is not None)
+    assert direct.model.n_rows < block.model.n_rows
+    np.testing.assert_array_equal(direct.cap_rows, np.arange(len(data.caps)))
+    solver = get_solver("highs")
+    a, b = solver.solve(block.model), solver.solve(direct.model)
+    assert a.status == b.status == "optimal"
+    assert b.objective == pytest.approx(a.objective, rel=1e-9)
+    assert linprog_objective(direct.model) == pytest.approx(a.objective, rel=1e-9)
+    np.testing.assert_allclose(direct.s_cols(b.x), block.s_cols(a.x), atol=1e-7)
+    np.testing.assert_allclose(b.row_duals[direct.cap_rows], a.row_duals[block.cap_rows],
+                               rtol=1e-6, atol=1e-9)
+    if data.theta is not None:
+        assert b.row_duals[direct.intensity_row] == pytest.approx(
+            a.row_duals[block.intensity_row], rel=1e-6, abs=1e-9)
+
+
+def test_interior_point_runs_on_the_substituted_model():
+    ents, projects, cfg = case(5, n=80)
+    ipm = allocate(ents, dataclasses.replace(cfg, solver="highs:ipm"), projects)
+    simplex = allocate(ents, dataclasses.replace(cfg, solver="highs"), projects)
+    assert ipm.model.n_rows < simplex.model.n_rows        # no block rows for IPM
+    assert ipm.objective == pytest.approx(simplex.objective, rel=1e-9)
+    names = ipm.model.names_or_default()
+    assert len(names[0]) == ipm.model.n_cols and len(names[1]) == ipm.model.n_rows
+    assert not any(n.startswith("blk") for n in names[1])

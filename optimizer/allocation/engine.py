@@ -86,8 +86,9 @@ def allocate(enterprises: pd.DataFrame, config: AllocationConfig,
     if conflicts:
         return _failed(data, config, frame, "infeasible", conflicts, solver, None, t0,
                        formulation)
-    built = (build_segments(data, milp=milp, block_size=block_size) if formulation == "segments"
-             else build_plain(data, milp=milp))
+    long_rows = bool(getattr(getattr(solver, "features", None), "long_rows", False))
+    built = (build_segments(data, milp=milp, block_size=block_size, long_rows=long_rows)
+             if formulation == "segments" else build_plain(data, milp=milp))
     t1 = time.perf_counter()
     backend = solver
     if formulation == "segments" and not milp and getattr(solver, "features", None) is not None \

@@ -32,8 +32,12 @@ def neutralise(values: pd.Series) -> pd.Series:
     whatever follows it (e.g. "=HYPERLINK(...)").
     """
     text = values.astype(str)
-    if not any(v.startswith(RISKY_START) or "\r" in v for v in text.tolist()):
-        return text      # the usual case: one cheap pass, nothing to change
+    cells = text.tolist()
+    # The usual case, nothing to change, checked in one pass over the joined text (a
+    # line break inside a cell may trigger the exact per-cell path below needlessly).
+    joined = "\n" + "\n".join(cells)
+    if "\r" not in joined and not any(f"\n{c}" in joined for c in RISKY_START):
+        return text
     text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
     risky = text.str.match(r"^[=+\-@\t]")
     return text.where(~risky, "'" + text)

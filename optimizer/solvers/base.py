@@ -56,6 +56,7 @@ class Features:
     integers: bool     # honours ``LinearModel.integrality`` (MILP)
     time_limit: bool   # honours ``time_limit_s``
     exact: bool = True  # simplex/IPM-with-crossover accuracy (False: first-order PDLP)
+    long_rows: bool = False  # fast on rows with very many non-zeros (interior point)
 
 
 class Solver:

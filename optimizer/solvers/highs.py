@@ -101,6 +101,7 @@ class HighsSolver(Solver):
 
 class HighsIpmSolver(HighsSolver):
     name = "highs:ipm"
+    features = Features(duals=True, integers=True, time_limit=True, long_rows=True)
     algorithm = "ipm"
 
 
