@@ -13,7 +13,8 @@ its peak RSS is its own:
 * ``pulp-loops-cbc``      the plain model written with PuLP loops, solved by CBC
   (only n ≤ 10,000 unless ``--all``).
 
-Ratios are printed against ``segments/highs`` measured in the same run.
+Ratios ("× fast") are printed against the default backend (``segments/highs:ipm``)
+measured in the same run.
 
     python scripts/bench_allocation.py --sizes 1000,10000,100000 --resources 4,6
     python scripts/bench_allocation.py --sizes 1000000 --resources 4 --backends highs --no-baselines
@@ -165,7 +166,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1000,10000,100000")
     p.add_argument("--resources", default="4,6")
-    p.add_argument("--backends", default="highs,highs:ipm,ortools:glop,ortools:pdlp")
+    p.add_argument("--backends", default="highs:ipm,highs,ortools:glop,ortools:pdlp")
     p.add_argument("--all", action="store_true", help="run PuLP loops at every size")
     p.add_argument("--no-baselines", action="store_true", help="skip plain/direct/PuLP runs")
     p.add_argument("--timeout", type=float, default=900.0)
@@ -174,14 +175,16 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(json.loads(args.one))))
         return
+    from optimizer.solvers import DEFAULT_SOLVER
+
     header = f"{'n':>9} {'R':>2} {'config':<24} {'build s':>8} {'solve s':>8} {'total s':>8} " \
              f"{'peak MB':>8} {'objective':>18} {'× fast':>7}  status"
     print(header)
     for n in [int(v) for v in args.sizes.split(",")]:
         for n_res in [int(v) for v in args.resources.split(",")]:
+            backends = args.backends.split(",")
             specs = [({"kind": "allocate", "n": n, "res": n_res, "backend": b,
-                       "formulation": "segments"}, f"segments/{b}")
-                     for b in args.backends.split(",")]
+                       "formulation": "segments"}, f"segments/{b}") for b in backends]
             if not args.no_baselines:
                 specs.append(({"kind": "allocate", "n": n, "res": n_res, "backend": "highs",
                                "formulation": "plain"}, "plain/highs"))
@@ -189,9 +192,11 @@ def main() -> None:
                 if n <= SMALL or args.all:
                     specs.append(({"kind": "pulp", "n": n, "res": n_res}, "pulp-loops-cbc"))
             fast = None
+            reference = f"segments/{DEFAULT_SOLVER}" if DEFAULT_SOLVER in backends \
+                else specs[0][1]
             for spec, label in specs:
                 out = measure(spec, args.timeout)
-                if label == "segments/highs":
+                if label == reference:
                     fast = out.get("total")
                 ratio = (out["total"] / fast) if fast and "total" in out else float("nan")
                 obj = out.get("objective")

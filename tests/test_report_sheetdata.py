@@ -80,3 +80,23 @@ def test_exact_numbers_survive(tmp_path):
     write_book(tmp_path / "fast.xlsx", frame, bulk=True)
     ws = openpyxl.load_workbook(tmp_path / "fast.xlsx")["t"]
     assert [ws.cell(row=4 + i, column=1).value for i in range(len(values))] == values.tolist()
+
+
+def test_overlapped_writer_keeps_order_and_reraises_a_write_error():
+    class Sink:
+        def __init__(self, fail_at=None):
+            self.got, self.fail_at = [], fail_at
+
+        def write(self, piece):
+            if len(self.got) == self.fail_at:
+                raise OSError(28, "No space left on device")
+            self.got.append(piece)
+
+    pieces = [str(i).encode() for i in range(200)]
+    sink = Sink()
+    sheetdata.write_overlapped(sink, iter(pieces))
+    assert sink.got == pieces
+    sink = Sink(fail_at=3)
+    with pytest.raises(OSError, match="No space"):
+        sheetdata.write_overlapped(sink, iter(pieces))      # no deadlock on a full queue
+    assert sink.got == pieces[:3]
