@@ -49,3 +49,19 @@ def test_script_json_cannot_close_its_script_element():
     text = str(script_json(data))
     assert "</" not in text and "<" not in text and "&" not in text
     assert json.loads(text) == {"name": data["name"], "x": None, "u": "\u2028&"}
+
+
+def test_lookup_columns_are_json_ready_without_a_scan():
+    import json as _json
+
+    import numpy as _np
+    import pandas as _pd
+
+    from optimizer.report import lookup
+    from optimizer.report.safety import JsonReady, script_json
+    numbers = lookup._numbers(_pd.Series([1.23456, _np.nan, _np.inf, -_np.inf, "x", 2]))
+    assert isinstance(numbers, JsonReady) and numbers == [1.2346, None, None, None, None, 2.0]
+    texts = lookup._texts(_pd.Series(["</script>", None]))
+    assert isinstance(texts, JsonReady)
+    text = str(script_json({"a": numbers, "b": texts}))
+    assert "</script>" not in text and _json.loads(text) == {"a": numbers, "b": ["</script>", ""]}

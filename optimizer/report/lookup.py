@@ -16,6 +16,7 @@ import pandas as pd
 
 from optimizer.report.labels import INDICATORS_ZH, resource_label
 from optimizer.report.results import VariantResult, first_table, run_resources
+from optimizer.report.safety import JsonReady
 
 MAX_LOOKUP = 20_000
 LOOKUP_BUDGET = 100_000      # enterprise × variant pairs embedded in the page
@@ -30,11 +31,11 @@ def _numbers(values: pd.Series, decimals: int = 4) -> list:
     arr = np.round(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), decimals)
     out = arr.astype(object)
     out[~np.isfinite(arr)] = None
-    return out.tolist()
+    return JsonReady(out.tolist())
 
 
 def _texts(values: pd.Series) -> list[str]:
-    return values.fillna("").astype(str).tolist()
+    return JsonReady(values.fillna("").astype(str).tolist())
 
 
 def indicator_keys(grades: pd.DataFrame) -> list[str]:
@@ -46,7 +47,7 @@ def indicator_keys(grades: pd.DataFrame) -> list[str]:
 def _codes(values: pd.Series) -> tuple[list[int], list[str]]:
     """Dictionary-encode repeated text (binding reasons): codes and the sorted table."""
     codes, uniques = pd.factorize(values.fillna("").astype(str), sort=True)
-    return codes.tolist(), [str(u) for u in uniques]
+    return JsonReady(codes.tolist()), [str(u) for u in uniques]
 
 
 def lookup_data(results: list[VariantResult]) -> dict:

@@ -95,6 +95,11 @@ def script_json(data) -> Markup:
 _PLAIN = (str, int, bool, type(None))
 
 
+class JsonReady(list):
+    """A list its builder guarantees to hold only str, int, None and finite floats:
+    :func:`script_json` takes it as it is instead of checking every element."""
+
+
 def _plain(value) -> bool:
     """Encodable by json as it is: str, int, bool, None or a finite float."""
     return type(value) in _PLAIN or (type(value) is float and math.isfinite(value))
@@ -104,6 +109,8 @@ def _json_clean(data):
     """NaN/inf → null, numpy scalars → Python (json cannot encode either)."""
     if isinstance(data, dict):
         return {str(k): _json_clean(v) for k, v in data.items()}
+    if isinstance(data, JsonReady):
+        return data
     if isinstance(data, (list, tuple)):
         if all(map(_plain, data)):      # the long numeric columns of the lookup
             return data
