@@ -109,6 +109,13 @@ def _execute_local(jobs: list[Job], n_jobs: int, bar) -> list[dict]:
             out.append(run_job(job))
             bar and bar.update(1)
         return out
+    try:
+        return _execute_pool(jobs, n_jobs, bar)
+    finally:
+        gc.unfreeze()          # frozen for the workers' sake (see _pool_context)
+
+
+def _execute_pool(jobs: list[Job], n_jobs: int, bar) -> list[dict]:
     results: dict[int, dict] = {}
     with cf.ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)),
                                 mp_context=_pool_context(jobs)) as pool:

@@ -80,6 +80,8 @@ def test_jobs_2_equals_jobs_1_byte_for_byte(sweep_case, cli, tmp_path):
     assert code1 == 0 and code2 == 0, err1 + err2
     one, two = csv_bytes(tmp_path / "one"), csv_bytes(tmp_path / "two")
     assert len(one) == 6 * 5 + 1 and one == two
+    import gc
+    assert gc.get_freeze_count() == 0     # frozen only while the forked workers ran
 
 
 def test_dask_local_cluster_equals_local_run(small_case, cli, tmp_path):
