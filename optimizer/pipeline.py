@@ -21,7 +21,6 @@ from optimizer.scenario import Scenario, ScenarioRun, resolve_cap, tier_override
 from optimizer.validation import check_zone_ids, read_enterprises, read_projects
 
 
-
 @dataclass
 class Inputs:
     enterprises: pd.DataFrame

@@ -111,3 +111,17 @@ def test_projects_are_one_row_each_with_share_per_variant(book):
     body = [r for r in rows[start + 2:start + 6]]
     assert [r[0] for r in body] == ["P1", "P2", "P3", "P4"]
     assert body[1][1] == "'=cmd|' /C calc'!A0"                     # neutralised project name
+
+
+def test_enterprises_sheet_names_the_variants_beyond_its_cell_budget(tmp_path, monkeypatch):
+    """Row 1 says which variants the wide sheet leaves out (written before the header row:
+    in constant_memory mode a cell above rows already written would be dropped)."""
+    import optimizer.report.xlsx as xlsx
+    monkeypatch.setattr(xlsx, "ENTERPRISE_CELL_BUDGET", 1)        # base block only
+    dirs, manifest = write_fake_run(tmp_path / "run", n=5)
+    comparison = write_comparison(dirs, tmp_path / "comparison.csv")
+    write_xlsx(tmp_path / "report.xlsx", dirs, manifest, comparison)
+    top = [c.value for c in openpyxl.load_workbook(tmp_path / "report.xlsx")["enterprises"][1]]
+    notes = [v for v in top if v and "more variants not shown" in v]
+    assert len(notes) == 1 and "strict-D, energy-0.95" in notes[0]
+    assert [v for v in top if v and v.startswith("方案 variant")] == ["方案 variant: base"]
