@@ -87,6 +87,7 @@ def _pool_context(jobs: list[Job]):
     inherit the read, graded and 四至-checked inputs instead of redoing them; forkserver
     (fresh, preloaded workers) otherwise, since forking a threaded process is unsafe."""
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        import optimizer.report  # noqa: F401  read-back in the workers, reports here: import once
         from optimizer.pipeline import warm
         from optimizer.scenario import load_scenario
 
