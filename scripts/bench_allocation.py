@@ -268,35 +268,17 @@ def main() -> None:
                       f"{out.get('status')}", flush=True)
 
 
-DEMO_LIKE = """\
-[scenario]
-name = "bench-demo-like"
-model = "{model}"
-enterprises = "enterprises.csv"
-zones = "zones.gpkg"
-projects = "projects.csv"
-resources = ["land_mu", "energy_tce", "cod_t", "nox_t"]
-method = "lp"
-
-[caps.global]
-energy_tce = {{ factor = 0.97 }}
-cod_t = {{ factor = 0.95 }}
-
-[caps.zone]
-energy_tce = {{ factor = 1.05 }}
-
-[intensity]
-energy_per_value = {{ factor = 0.97 }}
-"""
-
-
 def demo_like_scenario(n: int, folder: Path) -> str:
     """N firms drawn like the demo data into ``folder``, plus a scenario file for them."""
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_demo_data.py"), "--enterprises",
                     str(n), "--out", str(folder)], check=True, stdout=subprocess.DEVNULL)
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_runner import BASE_SCENARIO      # the same caps as the runner benchmark
+
     path = folder / "scenario.toml"
-    path.write_text(DEMO_LIKE.format(model=(ROOT / "models" / "huangyan-2022.toml").as_posix()),
-                    encoding="utf-8")
+    # no land caps from the boundaries: 100,000 drawn firms overfill the real zones
+    path.write_text(BASE_SCENARIO.format(model=(ROOT / "models" / "huangyan-2022.toml")
+                                         .as_posix(), zone_land=""), encoding="utf-8")
     return str(path)
 
 

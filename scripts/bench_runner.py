@@ -26,9 +26,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-SCENARIO = """\
+BASE_SCENARIO = """\
 [scenario]
-name = "bench-runner"
+name = "bench"
 model = "{model}"
 enterprises = "enterprises.csv"
 zones = "zones.gpkg"
@@ -41,12 +41,12 @@ energy_tce = {{ factor = 0.97 }}
 cod_t = {{ factor = 0.95 }}
 
 [caps.zone]
-land_mu = "boundary"
-energy_tce = {{ factor = 1.05 }}
+{zone_land}energy_tce = {{ factor = 1.05 }}
 
 [intensity]
 energy_per_value = {{ factor = 0.97 }}
-
+"""
+SCENARIO = BASE_SCENARIO + """
 [sweep]
 key = "caps.global.energy_tce.factor"
 values = [{values}]
@@ -66,7 +66,8 @@ def main() -> None:
         values = ", ".join(f"{0.95 + 0.15 * k / (args.runs - 1):.4f}" for k in range(args.runs - 1))
         scenario = tmp / "scenario.toml"
         scenario.write_text(SCENARIO.format(model=(REPO / "models" / "huangyan-2022.toml").as_posix(),
-                                            values=values), encoding="utf-8")
+                                            values=values, zone_land='land_mu = "boundary"\n'),
+                            encoding="utf-8")
         seconds = {}
         for jobs in (1, 2):
             t0 = time.perf_counter()
