@@ -89,3 +89,19 @@ def test_demo_zones_agree_with_geodesic_areas():
     crs = metric_crs(zones)
     ours = area_mu(to_metric(zones, crs), crs)
     assert np.abs(ours / geodesic_mu(zones.geometry) - 1).max() < 1e-3
+
+
+def test_transformers_are_made_once_per_pair_and_used_both_ways():
+    import numpy as np
+    import pyproj
+
+    from optimizer.geo import areas
+    wgs84, gk = pyproj.CRS.from_epsg(4326), pyproj.CRS.from_epsg(4549)
+    forward = areas.transformer(wgs84, gk)
+    assert areas.transformer(wgs84, gk) is forward
+    back = areas.transformer(gk, wgs84)
+    lon, lat = np.array([119.5, 120.2, 121.9]), np.array([28.1, 30.3, 29.9])
+    x, y = forward.transform(lon, lat)
+    fresh = pyproj.Transformer.from_crs(gk, wgs84, always_xy=True).transform(x, y)
+    np.testing.assert_allclose(back.transform(x, y), fresh, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(back.transform(x, y), (lon, lat), rtol=0, atol=1e-9)
