@@ -100,3 +100,18 @@ def test_overlapped_writer_keeps_order_and_reraises_a_write_error():
     with pytest.raises(OSError, match="No space"):
         sheetdata.write_overlapped(sink, iter(pieces))      # no deadlock on a full queue
     assert sink.got == pieces[:3]
+
+
+def test_body_goes_into_an_empty_sheet_data():
+    class Fmt:
+        xf_index = 3
+
+    xml = (b'<worksheet><dimension ref="A1"/><sheetData/><pageMargins/></worksheet>')
+    body = sheetdata.Body(0, [np.array([1.5, np.nan]), ["a&b", None]], [False, True],
+                          [Fmt(), Fmt()])
+    out = b"".join(sheetdata._sheet_pieces(xml, [body]))
+    assert out == (b'<worksheet><dimension ref="A1:B2"/><sheetData>'
+                   b'<row r="1"><c r="A1" s="3"><v>1.5</v></c><c r="B1" s="3" t="inlineStr">'
+                   b'<is><t>a&amp;b</t></is></c></row><row r="2"></row></sheetData>'
+                   b'<pageMargins/></worksheet>')
+    ET.fromstring(out)

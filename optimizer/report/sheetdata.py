@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 ROWS_PER_CHUNK = 5_000
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_|^\s|\s$")
@@ -126,10 +126,12 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 
 def _sheet_pieces(xml: bytes, bodies: list[Body]):
     """The sheet XML with each body inserted among XlsxWriter's rows in row order."""
-    head, tail = xml.split(b"<sheetData>", 1) if b"<sheetData>" in xml else \
-        xml.split(b"<sheetData/>", 1)
-    rows, _, rest = tail.partition(b"</sheetData>") if b"<sheetData>" in xml else \
-        (b"", b"", tail)
+    if b"<sheetData/>" in xml:                      # XlsxWriter wrote no row at all
+        head, rest = xml.split(b"<sheetData/>", 1)
+        rows = b""
+    else:
+        head, tail = xml.split(b"<sheetData>", 1)
+        rows, _, rest = tail.partition(b"</sheetData>")
     yield _with_dimension(head, bodies) + b"<sheetData>"
     starts = [(int(m.group(1)), m.start()) for m in _ROW_START.finditer(rows)]
     pos = 0
@@ -150,18 +152,12 @@ def _with_dimension(head: bytes, bodies: list[Body]) -> bytes:
     ref = match.group(0)[len(b'<dimension ref="'):-3].decode()
     first, _, last = ref.partition(":")
     last = last or first
-    (r0, c0), (r1, c1) = _rowcol(first), _rowcol(last)
+    (r0, c0), (r1, c1) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last)
     for body in bodies:
         r0, r1 = min(r0, body.first_row), max(r1, body.last_row)
         c0, c1 = min(c0, 0), max(c1, len(body.columns) - 1)
     new = f'<dimension ref="{xl_rowcol_to_cell(r0, c0)}:{xl_rowcol_to_cell(r1, c1)}"/>'
     return head[:match.start()] + new.encode() + head[match.end():]
-
-
-def _rowcol(cell: str) -> tuple[int, int]:
-    from xlsxwriter.utility import xl_cell_to_rowcol
-
-    return xl_cell_to_rowcol(cell)
 
 
 def body_xml(body: Body):
