@@ -2,6 +2,7 @@
 
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 
 import numpy as np
 import openpyxl
@@ -115,3 +116,19 @@ def test_body_goes_into_an_empty_sheet_data():
                    b'<is><t>a&amp;b</t></is></c></row><row r="2"></row></sheetData>'
                    b'<pageMargins/></worksheet>')
     ET.fromstring(out)
+
+
+def test_spliced_sheets_use_the_fast_compression_level(tmp_path):
+    # a ZipInfo handed to ZipFile.open keeps zlib's default level unless it carries its own
+    write_book(tmp_path / "fast.xlsx", tricky_frame(3000), bulk=True)
+    with zipfile.ZipFile(tmp_path / "fast.xlsx") as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+        xml = z.read(info)
+
+    def deflated(level):
+        c = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return len(c.compress(xml) + c.flush())
+
+    fast, default = deflated(sheetdata.COMPRESS_LEVEL), deflated(6)
+    assert fast > default * 1.05
+    assert abs(info.compress_size - fast) < abs(info.compress_size - default)
