@@ -88,6 +88,8 @@ def _report(errors: ErrorCollector, mask: np.ndarray, rows: np.ndarray, path: Pa
 
 def coerce_column(raw: pd.Series, col: Column, header: str, rows: np.ndarray, path: Path,
                   errors: ErrorCollector) -> pd.Series:
+    if col.kind not in ("str", "bool"):
+        return _coerce_number(raw, col, header, rows, path, errors)
     text = normalise_text(raw.fillna(""))
     empty = (text == "").to_numpy()
     if col.required and empty.any():
@@ -102,13 +104,37 @@ def coerce_column(raw: pd.Series, col: Column, header: str, rows: np.ndarray, pa
         _report(errors, bad, rows, path, header, "not a yes/no value (true/false, 1/0, 是/否)",
                 "boolean", text)
         return pd.Series(np.where(empty, bool(col.default), is_true), index=raw.index, dtype=bool)
-    return _coerce_number(text, empty, col, header, rows, path, errors)
 
 
-def _coerce_number(text: pd.Series, empty: np.ndarray, col: Column, header: str,
-                   rows: np.ndarray, path: Path, errors: ErrorCollector) -> pd.Series:
-    cleaned = text.str.replace(",", "", regex=False)
-    values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float, copy=True)
+class _LazyText:
+    """The normalised cell texts, made only when a message quotes one."""
+
+    def __init__(self, raw: pd.Series):
+        self.raw, self._text = raw, None
+
+    @property
+    def iloc(self):
+        if self._text is None:
+            self._text = normalise_text(self.raw.fillna(""))
+        return self._text.iloc
+
+
+def _coerce_number(raw: pd.Series, col: Column, header: str, rows: np.ndarray, path: Path,
+                   errors: ErrorCollector) -> pd.Series:
+    # Cells that parse as they are (nearly all) skip the text clean-up; it cannot change
+    # their value: NFKC leaves ASCII alone and the parser ignores surrounding spaces.
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)
+    empty = np.zeros(len(values), dtype=bool)
+    redo = np.flatnonzero(np.isnan(values))
+    if len(redo):
+        # empty cells, thousands separators, full-width digits, words
+        text = normalise_text(raw.iloc[redo].fillna(""))
+        empty[redo] = (text == "").to_numpy()
+        cleaned = text.str.replace(",", "", regex=False)
+        values[redo] = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
+    if col.required and empty.any():
+        _report(errors, empty, rows, path, header, "required value is empty", "required value")
+    text = _LazyText(raw)
     not_number = np.isnan(values) & ~empty
     _report(errors, not_number, rows, path, header, "not a number", "number", text)
     infinite = np.isinf(values)
@@ -130,7 +156,7 @@ def _coerce_number(text: pd.Series, empty: np.ndarray, col: Column, header: str,
     if col.default is not None:
         values = np.where(empty, float(col.default), values).astype(float)
     values[~np.isfinite(values)] = np.nan
-    return pd.Series(values, index=text.index, dtype="float64")
+    return pd.Series(values, index=raw.index, dtype="float64")
 
 
 def validate_table(raw: pd.DataFrame, columns: tuple[Column, ...], path: Path, *,

@@ -201,3 +201,48 @@ def test_errors_are_collected_up_to_the_limit(tmp_path):
         read_enterprises(path)
     assert len(info.value.errors) == 50 and info.value.dropped == 30
     assert "80 error(s)" in info.value.render()
+
+
+NUMBER_CELLS = ["12.5", " 7 ", "", " ", "1,000", "１２", "１,２００.５", "\u300012\u3000", "abc",
+                "nan", "inf", "-inf", "1e309", "-0", "0x10", "1e-320", "9" * 40, "-3", "0",
+                "1e13", "1_000", "+4", ".5", "5.", "是"]
+
+
+def test_number_cells_parse_as_the_full_clean_up_would():
+    """Cells that parse as typed skip the clean-up (speed); values and messages must be
+    exactly those of cleaning every cell first (NFKC, strip, drop thousands commas)."""
+    import numpy as np
+    import pandas as pd
+
+    from optimizer import validation as v
+    from optimizer.errors import ErrorCollector
+    from optimizer.schema import ENTERPRISE_COLUMNS
+
+    def reference(raw, col, rows):
+        errors = ErrorCollector(limit=1000)
+        text = v.normalise_text(raw.fillna(""))
+        empty = (text == "").to_numpy()
+        if col.required and empty.any():
+            v._report(errors, empty, rows, Path("e.csv"), col.name, "required value is empty",
+                      "required value")
+        values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        return values.to_numpy(float), empty, errors
+
+    cells = NUMBER_CELLS * 3 + [str(x) for x in np.random.default_rng(3).normal(size=50)]
+    raw = pd.Series(cells, dtype=str)
+    rows = np.arange(len(raw)) + 2
+    for col in (c for c in ENTERPRISE_COLUMNS if c.kind == "float"):
+        values, empty, _ = reference(raw, col, rows)
+        errors = ErrorCollector(limit=1000)
+        got = v.coerce_column(raw, col, col.name, rows, Path("e.csv"), errors).to_numpy()
+        expected = np.where(empty, np.nan if col.default is None else float(col.default), values)
+        expected[~np.isfinite(expected)] = np.nan
+        np.testing.assert_array_equal(got, expected)
+        messages = [str(e) for e in errors.errors]
+        assert any("'abc'" in m and "not a number" in m for m in messages)
+        assert any("'1e309'" in m and "not a finite number" in m for m in messages)
+        if col.min_value is not None and col.min_value >= 0:
+            assert any("'-3'" in m and "must be ≥" in m for m in messages)
+        assert all("'\u3000" not in m and "' 7 '" not in m for m in messages)
+        if col.required:
+            assert sum("required value is empty" in m for m in messages) == 2 * 3
