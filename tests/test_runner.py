@@ -129,9 +129,16 @@ def test_failed_run_leaves_no_partial_folder(small_case, cli, tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_run_leaves_no_partial_folder(tmp_path, sig):
     out = tmp_path / "out"
+    # 120 sweep values: the run lasts far longer than the wait for its first folder
+    long_sweep = tmp_path / "long-sweep.toml"
+    values = ", ".join(f"{0.97 + k / 4000:.5f}" for k in range(120))
+    long_sweep.write_text(f'[scenario]\nname = "long-sweep"\n'
+                          f'extends = "{(REPO / "scenarios" / "baseline.toml").as_posix()}"\n'
+                          f'[sweep]\nkey = "caps.global.energy_tce.factor"\nvalues = [{values}]\n',
+                          encoding="utf-8")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "run",
-                             str(REPO / "scenarios" / "energy-sweep.toml"), "-o", str(out),
+                             str(long_sweep), "-o", str(out),
                              "--jobs", "1", "--quiet"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 60
