@@ -1,5 +1,6 @@
 """Bulk table bodies (sheetdata.py) read back exactly as XlsxWriter's own cells."""
 
+import os
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -132,3 +133,56 @@ def test_spliced_sheets_use_the_fast_compression_level(tmp_path):
     fast, default = deflated(sheetdata.COMPRESS_LEVEL), deflated(6)
     assert fast > default * 1.05
     assert abs(info.compress_size - fast) < abs(info.compress_size - default)
+
+
+def sheet_xml(path) -> dict:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")}
+
+
+def write_with_helper(path, frame, monkeypatch, helper: bool) -> None:
+    monkeypatch.setattr(sheetdata, "ROWS_PER_CHUNK", 40)       # many chunks, both sides
+    monkeypatch.setattr(sheetdata, "HELPER_MIN_CELLS", 0)
+    book = _Book(path)
+    for name in ("t", "u"):
+        ws = book.wb.add_worksheet(name)
+        write_table(book, ws, frame, 2, bulk=True)
+    book.wb.close()
+    book.bodies.splice(path, [w.name for w in book.wb.worksheets()], helper=helper)
+
+
+def test_helper_process_writes_the_same_sheets(tmp_path, monkeypatch):
+    frame = tricky_frame(333)
+    write_with_helper(tmp_path / "one.xlsx", frame, monkeypatch, helper=False)
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
+    assert forks == [1]
+    assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
+    assert cells(tmp_path / "two.xlsx")[3:] == cells(tmp_path / "one.xlsx")[3:]
+
+
+def test_a_dead_helper_leaves_the_work_to_the_parent(tmp_path, monkeypatch):
+    frame = tricky_frame(333)
+    write_with_helper(tmp_path / "one.xlsx", frame, monkeypatch, helper=False)
+    parent = os.getpid()
+    real = sheetdata.chunk_xml
+
+    def dies_in_the_helper(body, start):
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(body, start)
+
+    monkeypatch.setattr(sheetdata, "chunk_xml", dies_in_the_helper)
+    write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
+    assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
+
+
+def test_no_helper_for_small_tables_or_from_a_threaded_process(monkeypatch):
+    body = sheetdata.Body(0, [np.arange(100.0)], [False], [None])
+    monkeypatch.setattr(sheetdata, "ROWS_PER_CHUNK", 10)
+    assert sheetdata.Chunks([body], helper=True).pid is None          # below HELPER_MIN_CELLS
+    monkeypatch.setattr(sheetdata, "HELPER_MIN_CELLS", 0)
+    monkeypatch.setattr(sheetdata.threading, "active_count", lambda: 2)
+    assert sheetdata.Chunks([body], helper=True).pid is None

@@ -63,6 +63,6 @@ def _xlsx_child(path: Path, results, manifest: dict, comparison: pd.DataFrame) -
     import os
 
     try:
-        render_xlsx(path, results, manifest, comparison)
+        render_xlsx(path, results, manifest, comparison, helper=True)
     except BaseException:
         os._exit(1)

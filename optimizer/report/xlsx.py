@@ -283,8 +283,10 @@ def _long_sheet(book: _Book, name: str, frame: pd.DataFrame, freeze_cols: int = 
 
 
 def render_xlsx(out_path: Path, results: list[VariantResult], manifest: dict,
-                comparison: pd.DataFrame) -> None:
-    """All seven sheets from loaded results (see module docstring for layouts)."""
+                comparison: pd.DataFrame, *, helper: bool = False) -> None:
+    """All seven sheets from loaded results (see module docstring for layouts).
+
+    ``helper``: a second process may format half of the long tables' rows."""
     book = _Book(Path(out_path))
     _summary_sheet(book, results, comparison, manifest)
     _long_sheet(book, "comparison", comparison)
@@ -296,7 +298,8 @@ def render_xlsx(out_path: Path, results: list[VariantResult], manifest: dict,
                                                columns=["key", "value"]))
     try:
         book.wb.close()
-        book.bodies.splice(Path(out_path), [ws.name for ws in book.wb.worksheets()])
+        book.bodies.splice(Path(out_path), [ws.name for ws in book.wb.worksheets()],
+                           helper=helper)
     except OSError as exc:
         raise OutputError(f"cannot write report.xlsx: {exc}", file=out_path) from exc
 
