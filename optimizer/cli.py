@@ -7,7 +7,7 @@ traceback; ``--debug`` shows the traceback of an internal error.
 
 from __future__ import annotations
 
-import gc
+import os
 import signal
 import sys
 from pathlib import Path
@@ -239,10 +239,15 @@ def main(argv=None) -> int:
 
 def entry() -> None:
     code = main()
-    # Everything is written: skip the interpreter's final garbage collection over the
-    # frames and caches of the run (0.1 s at 10,000 firms); memory goes with the process.
-    gc.freeze()
-    sys.exit(code)
+    # Every output is written, closed and renamed into place by now: leave without the
+    # interpreter's teardown, which frees the run's caches object by object (0.15 s
+    # after 20 runs of 10,000 firms); the memory goes with the process.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):      # a closed pipe: nothing more to say
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

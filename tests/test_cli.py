@@ -21,6 +21,18 @@ def test_help_lists_the_five_commands():
         assert f"  {command} " in out
 
 
+def test_console_script_flushes_output_and_keeps_exit_codes(tmp_path):
+    """entry() leaves with os._exit (no interpreter teardown): what was printed must
+    still reach a pipe, and the exit code must be main()'s."""
+    ok = subprocess.run([sys.executable, "-c", "from optimizer.cli import entry; entry()",
+                         "validate", str(BASELINE)], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("OK: baseline.toml"), ok.stderr
+    bad = subprocess.run([sys.executable, "-c", "from optimizer.cli import entry; entry()",
+                          "validate", str(tmp_path / "absent.toml")], capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "absent.toml" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_validate_demo(cli):
     code, out, err = cli("validate", BASELINE)
     assert code == 0, err
