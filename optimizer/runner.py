@@ -16,6 +16,7 @@ manifest are written at the top level, then the folder is renamed into place.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import gc
 import hashlib
 import json
@@ -42,6 +43,7 @@ class Job:
     folder: str | None = None   # write here; None = return files as bytes
     read_back: str = ""         # "all"/"own": also return the written tables for the report
                                 # ("own": without the tables shared by all variants)
+    spare_core: bool = False    # the only job of a multi-core run (see run_variant)
 
 
 def run_job(job: Job) -> dict:
@@ -56,7 +58,7 @@ def run_job(job: Job) -> dict:
 
     run = load_scenario(job.scenario).run_named(job.run)
     if job.folder is not None:
-        summary = run_variant(run, Path(job.folder), solver=job.solver)
+        summary = run_variant(run, Path(job.folder), solver=job.solver, spare_core=job.spare_core)
         if job.read_back:
             from optimizer.report.results import SHARED_TABLES, load_variant
 
@@ -107,7 +109,7 @@ def _execute_local(jobs: list[Job], n_jobs: int, bar) -> list[dict]:
     if n_jobs <= 1 or len(jobs) <= 1:
         out = []
         for job in jobs:
-            out.append(run_job(job))
+            out.append(run_job(dataclasses.replace(job, spare_core=n_jobs > 1)))
             bar and bar.update(1)
         return out
     try:

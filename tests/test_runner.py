@@ -205,3 +205,55 @@ def test_report_from_the_workers_read_back_equals_a_fresh_read(sweep_case, cli, 
     cmp = openpyxl.load_workbook(tmp_path / "cmp" / "report.xlsx", read_only=True)
     for sheet in ("comparison", "zones", "enterprises", "grades", "tiers"):
         assert list(run[sheet].values) == list(cmp[sheet].values), sheet
+
+
+ASIDE_SCRIPT = """
+import os, sys
+from pathlib import Path
+from optimizer import pipeline
+from optimizer.scenario import load_scenario
+
+out, fail = Path(sys.argv[1]), sys.argv[2] == "fail"
+parent, real_write, real_fork, forks = os.getpid(), pipeline.write_grades, os.fork, []
+
+def write_grades(grades, folder):
+    if fail and os.getpid() != parent:
+        os._exit(3)                         # the child dies before writing
+    real_write(grades, folder)
+
+def fork():
+    forks.append(1)
+    return real_fork()
+
+pipeline.write_grades, os.fork = write_grades, fork
+run = load_scenario(Path(sys.argv[3])).run_named("base")
+pipeline.run_variant(run, out / "here")
+pipeline._CACHE.clear()                     # grades.csv not cached: the child writes it
+pipeline.run_variant(run, out / "aside", spare_core=True)
+print(len(forks))
+"""
+
+
+@pytest.mark.parametrize("child", ["ok", "fail"])
+def test_grades_written_beside_the_allocation_on_a_spare_core(tmp_path, child):
+    """A child writes grades.csv while the run allocates (a fresh process: forking is
+    refused where other tests left threads); if it dies, the run writes it itself."""
+    done = subprocess.run([sys.executable, "-c", ASIDE_SCRIPT, str(tmp_path), child,
+                           str(REPO / "scenarios" / "baseline.toml")], capture_output=True,
+                          text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"]
+    assert csv_bytes(tmp_path / "aside") == csv_bytes(tmp_path / "here")
+    assert "grades.csv" in csv_bytes(tmp_path / "aside")
+
+
+def test_a_single_run_on_two_cores_equals_one_core(tmp_path):
+    outs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        subprocess.run([sys.executable, "-m", "optimizer.cli", "run",
+                        str(REPO / "scenarios" / "baseline.toml"), "--variant", "base", "-o",
+                        str(out), "--jobs", str(jobs), "--quiet"], check=True,
+                       capture_output=True)
+        outs[jobs] = csv_bytes(out)
+    assert outs[1] == outs[2] and "base/grades.csv" in outs[1]
