@@ -7,11 +7,13 @@ writes a scenario with a 19-value energy-cap sweep (base + 19 = 20 runs) and tim
 
 Usage: python scripts/bench_runner.py [--enterprises 10000] [--runs 20]
 
-Measured 2026-11-25 on the 2-core machine: --jobs 1 5.3–5.4 s, --jobs 2 3.4–3.6 s
-(1.50–1.56×; 8.5 s and 6.0 s at the start of the day). Timeline of --jobs 2: Python
-and imports 0.4 s, reading/四至/grading once before forking 0.4 s, the 20 runs 1.9 s
-(3.4–3.5 s with one process: 1.8×), report.xlsx in a forked child beside report.html
-0.6 s. The serial 0.8 s at the start bounds the ratio near 1.65.
+Measured 2026-11-25 on the 2-core machine (third session): --jobs 1 5.0–5.3 s,
+--jobs 2 3.3–3.5 s (1.50–1.57×; medians of 5 alternating runs 5.18 and 3.34 s).
+Timeline of --jobs 2: Python and imports 0.4 s, reading/四至/grading once before
+forking 0.38 s, the 20 runs 1.9 s (3.44 s in one process: 1.8×), report.xlsx in a
+forked child beside report.html 0.48 s. /usr/bin/time: --jobs 1 uses 5.2 CPU-s,
+--jobs 2 5.75 CPU-s (fork, copy-on-write faults, shared caches), so --jobs 2 cannot
+beat 0.8 + (5.75 − 0.8) / 2 ≈ 3.3 s here: the ratio is at its ceiling near 1.55.
 """
 
 from __future__ import annotations
