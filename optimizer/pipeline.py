@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,30 +245,21 @@ def write_grades_aside(grades: pd.DataFrame, folder: Path) -> int | None:
     """Start writing grades.csv in a forked child (a spare core; 0.65 s at 100,000
     firms) while this process allocates; its pid, or None when already cached (the
     variants of a sweep share it) or forking is unsafe (threads)."""
-    if ("grades_csv", id(grades)) in _CACHE or not hasattr(os, "fork") \
-            or threading.active_count() > 1:
+    from optimizer.io.child import can_fork, fork_call
+
+    if ("grades_csv", id(grades)) in _CACHE or not can_fork():
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    pid = os.fork()
-    if pid == 0:                            # the child: never returns into the caller
-        code = 1
-        try:
-            write_grades(grades, folder)
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
+    return fork_call(write_grades, grades, folder)
 
 
 def finish_grades(pid: int | None, grades: pd.DataFrame, folder: Path, *, ok: bool = True) -> None:
     """Reap the child of :func:`write_grades_aside`; write grades.csv here if it failed.
     With ``ok`` False (the run failed) the child is stopped, not waited for."""
-    if pid is not None:
-        if not ok:
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0 or not ok:
-            return
+    from optimizer.io.child import reap
+
+    if pid is not None and (reap(pid, kill=not ok) or not ok):
+        return
     if ok:
         write_grades(grades, folder)     # here also raises the child's error
 

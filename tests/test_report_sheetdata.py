@@ -184,5 +184,5 @@ def test_no_helper_for_small_tables_or_from_a_threaded_process(monkeypatch):
     monkeypatch.setattr(sheetdata, "ROWS_PER_CHUNK", 10)
     assert sheetdata.Chunks([body], helper=True).pid is None          # below HELPER_MIN_CELLS
     monkeypatch.setattr(sheetdata, "HELPER_MIN_CELLS", 0)
-    monkeypatch.setattr(sheetdata.threading, "active_count", lambda: 2)
+    monkeypatch.setattr("optimizer.io.child.threading.active_count", lambda: 2)
     assert sheetdata.Chunks([body], helper=True).pid is None

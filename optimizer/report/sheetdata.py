@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import signal
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -28,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
+
+from optimizer.io.child import can_fork, fork_call, reap
 
 ROWS_PER_CHUNK = 5_000
 HELPER_MIN_CELLS = 300_000   # below this, forking a helper costs more than it saves
@@ -115,25 +116,22 @@ class Chunks:
         self.pid = None
         self.stream = None
         cells = sum(b.n_rows * len(b.columns) for b in bodies)
-        if helper and cells >= HELPER_MIN_CELLS and len(self.tasks) > 1 and _can_fork():
+        if helper and cells >= HELPER_MIN_CELLS and len(self.tasks) > 1 and can_fork():
             self._start_helper()
 
     def _start_helper(self) -> None:
         read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:                        # the helper: never returns into the caller
-            code = 1
-            try:
-                os.close(read_fd)
-                with open(write_fd, "wb") as out:
-                    for t in range(1, len(self.tasks), 2):
-                        data = self._format(t)
-                        out.write(len(data).to_bytes(8, "little") + data)
-                code = 0
-            finally:
-                os._exit(code)
+        self.pid = fork_call(self._stream_to, read_fd, write_fd)
         os.close(write_fd)
-        self.pid, self.stream = pid, open(read_fd, "rb")
+        self.stream = open(read_fd, "rb")
+
+    def _stream_to(self, read_fd: int, write_fd: int) -> None:
+        """In the helper: format the odd chunks into the pipe."""
+        os.close(read_fd)
+        with open(write_fd, "wb") as out:
+            for t in range(1, len(self.tasks), 2):
+                data = self._format(t)
+                out.write(len(data).to_bytes(8, "little") + data)
 
     def _format(self, t: int) -> bytes:
         i, start = self.tasks[t]
@@ -164,11 +162,7 @@ class Chunks:
             self.stream.close()
             self.stream = None
         if self.pid is not None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(self.pid, 0)
+            reap(self.pid, kill=True)
             self.pid = None
 
     def __enter__(self):
@@ -178,15 +172,9 @@ class Chunks:
         if self.pid is not None and exc[0] is None:
             self.stream.close()             # every chunk read: the helper has exited
             self.stream = None
-            os.waitpid(self.pid, 0)
+            reap(self.pid)
             self.pid = None
         self._stop()
-
-
-def _can_fork() -> bool:
-    """A forked child of a threaded process may deadlock on a lock held by another
-    thread, so the helper is used only from a single-threaded process."""
-    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def write_overlapped(out, pieces) -> None:
