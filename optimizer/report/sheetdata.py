@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -84,7 +85,7 @@ class Bodies:
                     zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED,
                                     compresslevel=COMPRESS_LEVEL) as dst, \
                     Chunks([b for info in src.infolist() for b in members.get(info.filename, [])],
-                           helper=helper) as chunks:
+                           helper=helper, spool_dir=path.parent) as chunks:
                 for info in src.infolist():
                     data = src.read(info.filename)
                     bodies = members.get(info.filename)
@@ -102,36 +103,49 @@ class Bodies:
 class Chunks:
     """The ``<row>`` chunks of the bodies, in the order the splice writes them.
 
-    With ``helper``, a forked process formats the odd-numbered chunks and streams them
-    through a pipe (8-byte length, then the bytes) while this one formats the even
-    ones: the formatting is pure Python, so a thread would not help. A pipe holds
-    little, so the two advance in step, each on its own core. The bytes are the same
-    whoever formats them; if the helper fails, the rest is formatted here.
+    With ``helper``, a forked process formats two chunks of every three while this one
+    formats the third and compresses them all (the formatting is pure Python, so a
+    thread would not help; 2:1 was the fastest split at 100,000 firms: 1.1 s against
+    1.3 s for 1:1). The helper appends each chunk to an unnamed temporary file in
+    ``spool_dir`` and sends its offset and length through a pipe, so it never waits for
+    this process to catch up. The bytes are the same whoever formats them; if the
+    helper fails (a full disk, say), the rest is formatted here.
     """
 
-    def __init__(self, bodies: list[Body], *, helper: bool = False):
+    def __init__(self, bodies: list[Body], *, helper: bool = False, spool_dir: Path | None = None):
         self.bodies = bodies
         self.tasks = [(i, start) for i, body in enumerate(bodies)
                       for start in range(0, body.n_rows, ROWS_PER_CHUNK)]
         self.pid = None
         self.stream = None
+        self.spool = None
         cells = sum(b.n_rows * len(b.columns) for b in bodies)
         if helper and cells >= HELPER_MIN_CELLS and len(self.tasks) > 1 and can_fork():
-            self._start_helper()
+            self._start_helper(spool_dir)
 
-    def _start_helper(self) -> None:
+    def _start_helper(self, spool_dir: Path | None) -> None:
+        self.spool = tempfile.TemporaryFile(prefix=".mujun-xlsx-", dir=spool_dir)
         read_fd, write_fd = os.pipe()
-        self.pid = fork_call(self._stream_to, read_fd, write_fd)
+        self.pid = fork_call(self._spool_to, read_fd, write_fd)
         os.close(write_fd)
         self.stream = open(read_fd, "rb")
 
-    def _stream_to(self, read_fd: int, write_fd: int) -> None:
-        """In the helper: format the odd chunks into the pipe."""
+    def _spool_to(self, read_fd: int, write_fd: int) -> None:
+        """In the helper: append its chunks to the spool, announce each in the pipe."""
         os.close(read_fd)
-        with open(write_fd, "wb") as out:
-            for t in range(1, len(self.tasks), 2):
+        offset = 0
+        with open(write_fd, "wb", buffering=0) as out:
+            for t in filter(self._theirs, range(len(self.tasks))):
                 data = self._format(t)
-                out.write(len(data).to_bytes(8, "little") + data)
+                self.spool.write(data)
+                self.spool.flush()
+                out.write(offset.to_bytes(8, "little") + len(data).to_bytes(8, "little"))
+                offset += len(data)
+
+    @staticmethod
+    def _theirs(t: int) -> bool:
+        """Chunk ``t`` is the helper's."""
+        return t % 3 != 0
 
     def _format(self, t: int) -> bytes:
         i, start = self.tasks[t]
@@ -139,10 +153,11 @@ class Chunks:
 
     def _from_helper(self, t: int) -> bytes:
         if self.stream is not None:
-            head = self.stream.read(8)
-            if len(head) == 8:
-                size = int.from_bytes(head, "little")
-                data = self.stream.read(size)
+            head = self.stream.read(16)
+            if len(head) == 16:
+                offset = int.from_bytes(head[:8], "little")
+                size = int.from_bytes(head[8:], "little")
+                data = os.pread(self.spool.fileno(), size, offset)
                 if len(data) == size:
                     return data
             self._stop()                    # the helper died: format the rest here
@@ -153,7 +168,7 @@ class Chunks:
         i = next(k for k, b in enumerate(self.bodies) if b is body)
         for t, (j, _) in enumerate(self.tasks):
             if j == i:
-                yield self._from_helper(t) if t % 2 else self._format(t)
+                yield self._from_helper(t) if self._theirs(t) else self._format(t)
         if body.note is not None:
             yield note_xml(body)
 
@@ -161,6 +176,9 @@ class Chunks:
         if self.stream is not None:
             self.stream.close()
             self.stream = None
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
         if self.pid is not None:
             reap(self.pid, kill=True)
             self.pid = None
