@@ -28,9 +28,9 @@ segment columns for interior point):
                             (1.16 GB): 10.4–10.7×; build + solve 1.42 s (14.6×)
     synthetic 100,000 × 6:  2.66 s against 36.9 s (13.9×)
     synthetic 1,000,000 × 4: 52.7 s, 2.9 GB (sifting + IPM)
-    --demo-like 100,000:    engine 1.48–1.50 s, direct-scipy 24.0–24.9 s (16.2–16.6×);
-                            `mujun run` read → result files and reports 5.47 s, 599 MB
-                            (4.5×; 8.1 s and 3.0× at the start of the day)
+    --demo-like 100,000:    engine 1.47–1.52 s, direct-scipy 23.4–25.1 s (15.8–16.6×);
+                            `mujun run` read → result files and reports 5.1–5.5 s, 599 MB
+                            (4.5–4.9×; 8.1 s and 3.0× at the start of the day)
 
 Earlier figures, before that change:
 

@@ -73,7 +73,7 @@ class Bodies:
         """Rewrite the closed workbook at ``path`` with the bodies in place.
 
         With ``helper`` (the caller may use a second core) and enough cells, a forked
-        process formats every other chunk of rows (:class:`Chunks`)."""
+        process formats two of every three chunks of rows (:class:`Chunks`)."""
         if not any(self.by_sheet.values()):
             return
         members = {f"xl/worksheets/sheet{i + 1}.xml": sorted(self.by_sheet.get(name, []),
@@ -274,16 +274,9 @@ def _with_dimension(head: bytes, bodies: list[Body]) -> bytes:
     return head[:match.start()] + new.encode() + head[match.end():]
 
 
-def body_xml(body: Body):
-    """``<row>`` elements of the body as UTF-8 chunks of ``ROWS_PER_CHUNK`` rows."""
-    for start in range(0, body.n_rows, ROWS_PER_CHUNK):
-        yield chunk_xml(body, start)
-    if body.note is not None:
-        yield note_xml(body)
-
-
 def chunk_xml(body: Body, start: int) -> bytes:
-    """Rows ``start`` … ``start + ROWS_PER_CHUNK`` of the body (0-based in the body)."""
+    """``<row>`` elements for rows ``start`` … ``start + ROWS_PER_CHUNK`` of the body
+    (0-based in the body), as UTF-8."""
     letters = [xl_col_to_name(j) for j in range(len(body.columns))]
     styles = [fmt.xf_index or 0 for fmt in body.formats]
     stop = min(start + ROWS_PER_CHUNK, body.n_rows)
