@@ -161,6 +161,7 @@ def test_helper_process_writes_the_same_sheets(tmp_path, monkeypatch):
     assert forks == [1]
     assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
     assert cells(tmp_path / "two.xlsx")[3:] == cells(tmp_path / "one.xlsx")[3:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsx", "two.xlsx"]  # no spool
 
 
 def test_a_dead_helper_leaves_the_work_to_the_parent(tmp_path, monkeypatch):
@@ -177,6 +178,31 @@ def test_a_dead_helper_leaves_the_work_to_the_parent(tmp_path, monkeypatch):
     monkeypatch.setattr(sheetdata, "chunk_xml", dies_in_the_helper)
     write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
     assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsx", "two.xlsx"]
+
+
+def test_a_helper_dying_midway_leaves_no_spool_file(tmp_path, monkeypatch):
+    """The helper hands over three chunks, then dies after writing a fourth file that it
+    never announces: the parent formats the rest and deletes what was left."""
+    import pathlib
+
+    frame = tricky_frame(333)
+    write_with_helper(tmp_path / "one.xlsx", frame, monkeypatch, helper=False)
+    parent = os.getpid()
+    real = pathlib.Path.write_bytes
+    written = []
+
+    def dies_after_the_fourth_file(self, data):
+        real(self, data)
+        if os.getpid() != parent and self.name.startswith(".mujun-xlsx-"):
+            written.append(self)
+            if len(written) == 4:
+                os._exit(3)
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", dies_after_the_fourth_file)
+    write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
+    assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsx", "two.xlsx"]
 
 
 def test_no_helper_for_small_tables_or_from_a_threaded_process(monkeypatch):

@@ -106,10 +106,11 @@ class Chunks:
     With ``helper``, a forked process formats two chunks of every three while this one
     formats the third and compresses them all (the formatting is pure Python, so a
     thread would not help; 2:1 was the fastest split at 100,000 firms: 1.1 s against
-    1.3 s for 1:1). The helper appends each chunk to an unnamed temporary file in
-    ``spool_dir`` and sends its offset and length through a pipe, so it never waits for
-    this process to catch up. The bytes are the same whoever formats them; if the
-    helper fails (a full disk, say), the rest is formatted here.
+    1.3 s for 1:1). The helper writes each of its chunks to a hidden file in
+    ``spool_dir`` and sends the chunk's number through a pipe, so it never waits for
+    this process to catch up; each file is deleted once read, so the disk holds only
+    the chunks not yet read. The bytes are the same whoever formats them; if the helper
+    fails (a full disk, say), the rest is formatted here.
     """
 
     def __init__(self, bodies: list[Body], *, helper: bool = False, spool_dir: Path | None = None):
@@ -121,26 +122,22 @@ class Chunks:
         self.spool = None
         cells = sum(b.n_rows * len(b.columns) for b in bodies)
         if helper and cells >= HELPER_MIN_CELLS and len(self.tasks) > 1 and can_fork():
-            self._start_helper(spool_dir)
+            self.spool = Path(spool_dir or tempfile.gettempdir()) / f".mujun-xlsx-{os.getpid()}"
+            read_fd, write_fd = os.pipe()
+            self.pid = fork_call(self._spool_to, read_fd, write_fd)
+            os.close(write_fd)
+            self.stream = open(read_fd, "rb")
 
-    def _start_helper(self, spool_dir: Path | None) -> None:
-        self.spool = tempfile.TemporaryFile(prefix=".mujun-xlsx-", dir=spool_dir)
-        read_fd, write_fd = os.pipe()
-        self.pid = fork_call(self._spool_to, read_fd, write_fd)
-        os.close(write_fd)
-        self.stream = open(read_fd, "rb")
+    def _spool_file(self, t: int) -> Path:
+        return self.spool.with_name(f"{self.spool.name}-{t}")
 
     def _spool_to(self, read_fd: int, write_fd: int) -> None:
-        """In the helper: append its chunks to the spool, announce each in the pipe."""
+        """In the helper: write its chunks to spool files, announce each in the pipe."""
         os.close(read_fd)
-        offset = 0
         with open(write_fd, "wb", buffering=0) as out:
             for t in filter(self._theirs, range(len(self.tasks))):
-                data = self._format(t)
-                self.spool.write(data)
-                self.spool.flush()
-                out.write(offset.to_bytes(8, "little") + len(data).to_bytes(8, "little"))
-                offset += len(data)
+                self._spool_file(t).write_bytes(self._format(t))
+                out.write(t.to_bytes(8, "little"))
 
     @staticmethod
     def _theirs(t: int) -> bool:
@@ -153,13 +150,11 @@ class Chunks:
 
     def _from_helper(self, t: int) -> bytes:
         if self.stream is not None:
-            head = self.stream.read(16)
-            if len(head) == 16:
-                offset = int.from_bytes(head[:8], "little")
-                size = int.from_bytes(head[8:], "little")
-                data = os.pread(self.spool.fileno(), size, offset)
-                if len(data) == size:
-                    return data
+            if int.from_bytes(self.stream.read(8) or b"\xff" * 8, "little") == t:
+                path = self._spool_file(t)
+                data = path.read_bytes()
+                path.unlink()
+                return data
             self._stop()                    # the helper died: format the rest here
         return self._format(t)
 
@@ -176,12 +171,13 @@ class Chunks:
         if self.stream is not None:
             self.stream.close()
             self.stream = None
-        if self.spool is not None:
-            self.spool.close()
-            self.spool = None
         if self.pid is not None:
             reap(self.pid, kill=True)
             self.pid = None
+        if self.spool is not None:              # what a failed helper left behind
+            for t in filter(self._theirs, range(len(self.tasks))):
+                self._spool_file(t).unlink(missing_ok=True)
+            self.spool = None
 
     def __enter__(self):
         return self
