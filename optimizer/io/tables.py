@@ -85,7 +85,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
     header_line = second if hinted else first
     check_header(next(csv.reader([header_line], delimiter=sep), []), path)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+        # UTF-8 bytes, not a StringIO: pandas re-encodes a text buffer in chunks and
+        # carries the surplus of multi-byte characters forward by copying it, which is
+        # quadratic (3.6 s of 12 s for a 1,000,000-row table with Chinese names)
+        frame = pd.read_csv(io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=sep,
+                            dtype=str, keep_default_na=False,
                             skipinitialspace=False, skip_blank_lines=True,
                             skiprows=1 if hinted else None)
     except pd.errors.ParserError as exc:
