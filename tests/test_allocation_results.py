@@ -62,3 +62,21 @@ def test_infeasible_result_is_written_with_diagnosis(tmp_path):
     assert summary["status"] == "infeasible"
     assert summary["diagnosis"][0].startswith("global: energy cap")
     assert (tmp_path / "x" / "zones.csv").read_text(encoding="utf-8").startswith("zone_id,")
+
+
+def test_csv_rows_written_in_blocks_equal_one_block(tmp_path, monkeypatch):
+    """csv_text turns rows into text a block at a time; block edges must not show."""
+    import numpy as np
+
+    from optimizer.io import results
+
+    res, _ = run(tmp_path, "a")
+    frame = res.allocation.copy()
+    frame["flag"] = np.arange(len(frame)) % 2 == 0
+    frame["count"] = pd.array(np.where(np.arange(len(frame)) % 5, np.arange(len(frame)), None),
+                              dtype="Int64")
+    whole = results.csv_text(frame)
+    monkeypatch.setattr(results, "CSV_BLOCK_ROWS", 7)
+    assert results.csv_text(frame) == whole
+    assert whole.count("\n") == len(frame) + 1
+    assert results.csv_text(frame.iloc[:0]) == whole.split("\n", 1)[0] + "\n"
