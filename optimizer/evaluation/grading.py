@@ -149,11 +149,15 @@ def base_grades(score: np.ndarray, better: np.ndarray, count: np.ndarray,
 
 def add_reason(reason: np.ndarray, mask: np.ndarray, text) -> np.ndarray:
     """Append ``text`` (one string or one per row) to ``reason`` where ``mask``; '; '-separated."""
-    if not mask.any():
+    rows = np.flatnonzero(mask)
+    if not len(rows):
         return reason
     text = np.asarray(text, dtype=STRING)
-    joined = np.where(reason == "", text, np.strings.add(np.strings.add(reason, "; "), text))
-    return np.where(mask, joined, reason).astype(STRING)
+    text = text if text.ndim == 0 else text[rows]
+    before = reason[rows]
+    out = reason.astype(STRING)             # a copy: the caller's array stays as it was
+    out[rows] = np.where(before == "", text, np.strings.add(np.strings.add(before, "; "), text))
+    return out
 
 
 def _ranks(score, codes, rankable, n_groups):
