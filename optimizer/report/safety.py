@@ -30,6 +30,11 @@ def neutralise_formula(text: str) -> str:
 def neutralise_series(values: pd.Series) -> pd.Series:
     """Vectorised :func:`neutralise_formula` for a text column (NaN kept)."""
     text = values.astype("str")
+    # The usual case, nothing to change, is seen in one pass over the joined text (a
+    # line break inside a cell may send a harmless column through the per-cell check).
+    joined = "\n" + "\n".join(text.fillna("").tolist())
+    if not any("\n" + start in joined for start in FORMULA_STARTS):
+        return values
     risky = text.str.match(_FORMULA_PATTERN, na=False)
     return values.where(~risky, "'" + text)
 

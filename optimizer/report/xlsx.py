@@ -136,8 +136,11 @@ def _is_text(values: pd.Series) -> bool:
 def _cells(values: pd.Series) -> list:
     """Python values for XlsxWriter: str for text, float for numbers, None for blanks."""
     if _is_text(values):
-        return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                else str(v) for v in values.tolist()]
+        missing = values.isna().to_numpy()
+        text = values.astype(str).tolist()
+        if not missing.any():
+            return text
+        return [None if gone else v for v, gone in zip(text, missing.tolist())]
     floats = values.astype("float64").to_numpy()
     out = floats.astype(object)
     out[~np.isfinite(floats)] = None
