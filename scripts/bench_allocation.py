@@ -29,8 +29,8 @@ segment columns for interior point):
     synthetic 100,000 × 6:  2.66 s against 36.9 s (13.9×)
     synthetic 1,000,000 × 4: 52.7 s, 2.9 GB (sifting + IPM)
     --demo-like 100,000:    engine 1.47–1.52 s, direct-scipy 23.4–25.1 s (15.8–16.6×);
-                            `mujun run` read → result files and reports 5.1–5.5 s, 599 MB
-                            (4.5–4.9×; 8.1 s and 3.0× at the start of the day)
+                            `mujun run` read → result files and reports 5.0–5.2 s, 552 MB
+                            (4.9×; 8.1 s and 3.0× at the start of the day)
 
 Earlier figures, before that change:
 
