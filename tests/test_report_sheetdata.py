@@ -1,6 +1,9 @@
 """Bulk table bodies (sheetdata.py) read back exactly as XlsxWriter's own cells."""
 
 import os
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -140,43 +143,116 @@ def sheet_xml(path) -> dict:
         return {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")}
 
 
-def write_with_helper(path, frame, monkeypatch, helper: bool) -> None:
+def write_with_helper(path, frame, monkeypatch, helper: bool, gate=None) -> list:
+    """Two long sheets in 40-row chunks; returns the Chunks objects the splice used."""
     monkeypatch.setattr(sheetdata, "ROWS_PER_CHUNK", 40)       # many chunks, both sides
     monkeypatch.setattr(sheetdata, "HELPER_MIN_CELLS", 0)
+    used = []
+
+    class Recorded(sheetdata.Chunks):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            used.append(self)
+
+    monkeypatch.setattr(sheetdata, "Chunks", Recorded)
     book = _Book(path)
     for name in ("t", "u"):
         ws = book.wb.add_worksheet(name)
         write_table(book, ws, frame, 2, bulk=True)
     book.wb.close()
-    book.bodies.splice(path, [w.name for w in book.wb.worksheets()], helper=helper)
+    book.bodies.splice(path, [w.name for w in book.wb.worksheets()], helper=helper, gate=gate)
+    return used
+
+
+def slow_here(monkeypatch, seconds=0.02):
+    """This process formats slowly, so the helper is handed chunks whatever the timing."""
+    parent = os.getpid()
+    real = sheetdata.chunk_xml
+
+    def slow(body, start):
+        if os.getpid() == parent:
+            time.sleep(seconds)
+        return real(body, start)
+
+    monkeypatch.setattr(sheetdata, "chunk_xml", slow)
+    return real
 
 
 def test_helper_process_writes_the_same_sheets(tmp_path, monkeypatch):
     frame = tricky_frame(333)
     write_with_helper(tmp_path / "one.xlsx", frame, monkeypatch, helper=False)
+    slow_here(monkeypatch)
     forks = []
     real_fork = os.fork
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
-    write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
+    (chunks,) = write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
     assert forks == [1]
+    assert 0 < chunks.by_helper < len(chunks.tasks)     # both formatted a share
     assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
     assert cells(tmp_path / "two.xlsx")[3:] == cells(tmp_path / "one.xlsx")[3:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsx", "two.xlsx"]  # no spool
+
+
+def gate_held_for(seconds: float) -> tuple[int, subprocess.Popen]:
+    """A gate whose writing end only another process holds, for ``seconds``: the
+    reports' parent drawing report.html."""
+    gate_r, gate_w = os.pipe()
+    holder = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"],
+                              pass_fds=(gate_w,))
+    os.close(gate_w)
+    return gate_r, holder
+
+
+def test_the_helper_waits_for_the_gate(tmp_path, monkeypatch):
+    """While the gate is open (the other core still busy) every chunk is formatted here;
+    the waiting helper is stopped at the end, and nothing is left behind."""
+    frame = tricky_frame(333)
+    write_with_helper(tmp_path / "one.xlsx", frame, monkeypatch, helper=False)
+    slow_here(monkeypatch, 0.005)
+    gate_r, holder = gate_held_for(60)
+    try:
+        (chunks,) = write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True,
+                                      gate=gate_r)
+    finally:
+        holder.kill()
+        holder.wait()
+        os.close(gate_r)
+    assert chunks.by_helper == 0 and chunks.pid is None
+    assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsx", "two.xlsx"]
+
+
+def test_the_helper_starts_when_the_gate_closes(tmp_path, monkeypatch):
+    frame = tricky_frame(333)
+    write_with_helper(tmp_path / "one.xlsx", frame, monkeypatch, helper=False)
+    slow_here(monkeypatch)
+    gate_r, holder = gate_held_for(0.2)
+    try:
+        (chunks,) = write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True,
+                                      gate=gate_r)
+    finally:
+        holder.wait()
+        os.close(gate_r)
+    assert chunks.by_helper > 0
+    assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsx", "two.xlsx"]
 
 
 def test_a_dead_helper_leaves_the_work_to_the_parent(tmp_path, monkeypatch):
     frame = tricky_frame(333)
     write_with_helper(tmp_path / "one.xlsx", frame, monkeypatch, helper=False)
     parent = os.getpid()
-    real = sheetdata.chunk_xml
+    real = slow_here(monkeypatch)
 
     def dies_in_the_helper(body, start):
         if os.getpid() != parent:
             os._exit(3)
+        time.sleep(0.02)
         return real(body, start)
 
     monkeypatch.setattr(sheetdata, "chunk_xml", dies_in_the_helper)
-    write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
+    (chunks,) = write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
+    assert chunks.by_helper == 0
     assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsx", "two.xlsx"]
 
@@ -188,6 +264,7 @@ def test_a_helper_dying_midway_leaves_no_spool_file(tmp_path, monkeypatch):
 
     frame = tricky_frame(333)
     write_with_helper(tmp_path / "one.xlsx", frame, monkeypatch, helper=False)
+    slow_here(monkeypatch)
     parent = os.getpid()
     real = pathlib.Path.write_bytes
     written = []
@@ -200,7 +277,8 @@ def test_a_helper_dying_midway_leaves_no_spool_file(tmp_path, monkeypatch):
                 os._exit(3)
 
     monkeypatch.setattr(pathlib.Path, "write_bytes", dies_after_the_fourth_file)
-    write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
+    (chunks,) = write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True)
+    assert chunks.by_helper == 3
     assert sheet_xml(tmp_path / "two.xlsx") == sheet_xml(tmp_path / "one.xlsx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsx", "two.xlsx"]
 

@@ -5,6 +5,9 @@ The report reads what a run wrote (variant folders) and never solves.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +28,8 @@ def build_reports(out_dir: Path, variant_dirs: dict[str, Path], manifest: dict, 
     ``variant_dirs`` maps variant name → folder, in report order (base first).
     Variant folders are read once (``load_run``; or passed as ``results``, read back
     by whoever wrote them) and shared by the writers; with ``parallel`` the workbook is
-    written by a forked child while this process writes the HTML.
+    written by a forked child while this process writes the HTML, and once the HTML is
+    drawn a helper of that child formats rows of the workbook on the freed core.
     """
     out_dir = Path(out_dir)
     comparison = write_comparison(variant_dirs, out_dir / "comparison.csv")
@@ -35,15 +39,24 @@ def build_reports(out_dir: Path, variant_dirs: dict[str, Path], manifest: dict, 
     if child is None:
         render_xlsx(xlsx_path, results, manifest, comparison)
     try:
-        save_html(out_dir / "report.html", render_html(results, manifest, comparison, zones_gdf,
-                                                         parcels_gdf, violations_gdf))
+        with child.gate if child is not None else contextlib.nullcontext():
+            page = render_html(results, manifest, comparison, zones_gdf, parcels_gdf,
+                               violations_gdf)
+        save_html(out_dir / "report.html", page)
     finally:
         if child is not None:
-            child.join()
-    if child is not None and child.exitcode != 0:
+            child.process.join()
+    if child is not None and child.process.exitcode != 0:
         # the child printed nothing useful to the user: redo it here to raise the real error
         render_xlsx(xlsx_path, results, manifest, comparison)
     return comparison
+
+
+@dataclass
+class _XlsxChild:
+    process: object     # multiprocessing.Process writing report.xlsx
+    gate: object        # closed (a context manager) when this process has drawn the HTML:
+                        # from then on the child may use a helper (sheetdata.Chunks)
 
 
 def _fork_xlsx(path: Path, results, manifest: dict, comparison: pd.DataFrame):
@@ -53,16 +66,24 @@ def _fork_xlsx(path: Path, results, manifest: dict, comparison: pd.DataFrame):
 
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return None
-    child = multiprocessing.get_context("fork").Process(
-        target=_xlsx_child, args=(path, results, manifest, comparison), daemon=True)
-    child.start()
-    return child
-
-
-def _xlsx_child(path: Path, results, manifest: dict, comparison: pd.DataFrame) -> None:
-    import os
-
+    gate_r, gate_w = os.pipe()
     try:
-        render_xlsx(path, results, manifest, comparison, helper=True)
+        child = multiprocessing.get_context("fork").Process(
+            target=_xlsx_child, args=(path, results, manifest, comparison, gate_r, gate_w),
+            daemon=True)
+        child.start()
+    except BaseException:
+        os.close(gate_w)
+        raise
+    finally:
+        os.close(gate_r)
+    return _XlsxChild(child, os.fdopen(gate_w, "wb"))
+
+
+def _xlsx_child(path: Path, results, manifest: dict, comparison: pd.DataFrame,
+                gate_r: int, gate_w: int) -> None:
+    try:
+        os.close(gate_w)        # only the parent holds the writing end: closing it opens the gate
+        render_xlsx(path, results, manifest, comparison, helper=True, gate=gate_r)
     except BaseException:
         os._exit(1)

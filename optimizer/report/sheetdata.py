@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import select
 import tempfile
 import threading
 import zipfile
@@ -69,11 +70,12 @@ class Bodies:
     def add(self, ws, body: Body) -> None:
         self.by_sheet.setdefault(ws.name, []).append(body)
 
-    def splice(self, path: Path, sheet_names: list[str], *, helper: bool = False) -> None:
+    def splice(self, path: Path, sheet_names: list[str], *, helper: bool = False,
+               gate: int | None = None) -> None:
         """Rewrite the closed workbook at ``path`` with the bodies in place.
 
         With ``helper`` (the caller may use a second core) and enough cells, a forked
-        process formats two of every three chunks of rows (:class:`Chunks`)."""
+        process formats chunks of rows too, once ``gate`` is closed (:class:`Chunks`)."""
         if not any(self.by_sheet.values()):
             return
         members = {f"xl/worksheets/sheet{i + 1}.xml": sorted(self.by_sheet.get(name, []),
@@ -85,7 +87,7 @@ class Bodies:
                     zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED,
                                     compresslevel=COMPRESS_LEVEL) as dst, \
                     Chunks([b for info in src.infolist() for b in members.get(info.filename, [])],
-                           helper=helper, spool_dir=path.parent) as chunks:
+                           helper=helper, spool_dir=path.parent, gate=gate) as chunks:
                 for info in src.infolist():
                     data = src.read(info.filename)
                     bodies = members.get(info.filename)
@@ -103,79 +105,166 @@ class Bodies:
 class Chunks:
     """The ``<row>`` chunks of the bodies, in the order the splice writes them.
 
-    With ``helper``, a forked process formats two chunks of every three while this one
-    formats the third and compresses them all (the formatting is pure Python, so a
-    thread would not help; 2:1 was the fastest split at 100,000 firms: 1.1 s against
-    1.3 s for 1:1). The helper writes each of its chunks to a hidden file in
-    ``spool_dir`` and sends the chunk's number through a pipe, so it never waits for
-    this process to catch up; each file is deleted once read, so the disk holds only
-    the chunks not yet read. The bytes are the same whoever formats them; if the helper
-    fails (a full disk, say), the rest is formatted here.
+    With ``helper``, a forked process formats chunks too (the formatting is pure
+    Python, so a thread would not help). This process hands out the work: it sends the
+    helper chunk numbers through a pipe, keeping ``OUTSTANDING`` of them queued, and
+    formats the others itself while it also compresses them all. The helper writes
+    each of its chunks to a hidden file in ``spool_dir`` and sends the number back;
+    each file is deleted once read. While this process waits for a helper's chunk it
+    formats later ones (at most ``LOOKAHEAD`` held), so neither side waits for the
+    other and the share each takes follows its speed.
+
+    ``gate``: a file descriptor the helper reads to its end before it starts (the
+    caller closes the writing end when its own work on the other core is done): with
+    report.html still being drawn on that core, a third process only slows both.
+    Until the helper says it has passed the gate, every chunk is formatted here.
+
+    The bytes are the same whoever formats them; if the helper fails (a full disk,
+    say), its chunks are formatted here and what it left on disk is removed.
     """
 
-    def __init__(self, bodies: list[Body], *, helper: bool = False, spool_dir: Path | None = None):
+    OUTSTANDING = 4     # chunks queued for the helper (2, 4, 6, 8: within noise at 100,000 firms)
+    LOOKAHEAD = 4       # chunks formatted here ahead of need while waiting for the helper
+    _READY = 2**64 - 1  # the helper's first message: it has passed the gate
+
+    def __init__(self, bodies: list[Body], *, helper: bool = False, spool_dir: Path | None = None,
+                 gate: int | None = None):
         self.bodies = bodies
         self.tasks = [(i, start) for i, body in enumerate(bodies)
                       for start in range(0, body.n_rows, ROWS_PER_CHUNK)]
         self.pid = None
-        self.stream = None
         self.spool = None
+        self.task_w = self.news_r = None
+        self.live = False               # the helper passed its gate
+        self.next_free = 0              # chunks below this are formatted here or handed out
+        self.queued: set[int] = set()   # handed to the helper, not yet announced
+        self.done: set[int] = set()     # announced by the helper, not yet read
+        self.ready: dict[int, bytes] = {}   # formatted here ahead of need
+        self.by_helper = 0              # chunks the helper formatted (for tests and timings)
+        self._news = b""
         cells = sum(b.n_rows * len(b.columns) for b in bodies)
         if helper and cells >= HELPER_MIN_CELLS and len(self.tasks) > 1 and can_fork():
             self.spool = Path(spool_dir or tempfile.gettempdir()) / f".mujun-xlsx-{os.getpid()}"
-            read_fd, write_fd = os.pipe()
-            self.pid = fork_call(self._spool_to, read_fd, write_fd)
-            os.close(write_fd)
-            self.stream = open(read_fd, "rb")
+            task_r, self.task_w = os.pipe()
+            self.news_r, news_w = os.pipe()
+            self.pid = fork_call(self._helper, task_r, news_w, gate)
+            os.close(task_r)
+            os.close(news_w)
 
     def _spool_file(self, t: int) -> Path:
         return self.spool.with_name(f"{self.spool.name}-{t}")
 
-    def _spool_to(self, read_fd: int, write_fd: int) -> None:
-        """In the helper: write its chunks to spool files, announce each in the pipe."""
-        os.close(read_fd)
-        with open(write_fd, "wb", buffering=0) as out:
-            for t in filter(self._theirs, range(len(self.tasks))):
+    def _helper(self, task_r: int, news_w: int, gate: int | None) -> None:
+        """In the helper: after the gate, format the chunks sent, announce each."""
+        os.close(self.task_w)
+        os.close(self.news_r)
+        while gate is not None and os.read(gate, 4096):
+            pass
+        with open(news_w, "wb", buffering=0) as news, open(task_r, "rb") as tasks:
+            news.write(self._READY.to_bytes(8, "little"))
+            while len(raw := tasks.read(8)) == 8:
+                t = int.from_bytes(raw, "little")
                 self._spool_file(t).write_bytes(self._format(t))
-                out.write(t.to_bytes(8, "little"))
-
-    @staticmethod
-    def _theirs(t: int) -> bool:
-        """Chunk ``t`` is the helper's."""
-        return t % 3 != 0
+                news.write(raw)
 
     def _format(self, t: int) -> bytes:
         i, start = self.tasks[t]
         return chunk_xml(self.bodies[i], start)
 
-    def _from_helper(self, t: int) -> bytes:
-        if self.stream is not None:
-            if int.from_bytes(self.stream.read(8) or b"\xff" * 8, "little") == t:
-                path = self._spool_file(t)
-                data = path.read_bytes()
-                path.unlink()
-                return data
-            self._stop()                    # the helper died: format the rest here
-        return self._format(t)
+    def _listen(self, *, block: bool) -> None:
+        """Take in what the helper announced (waiting for it with ``block``)."""
+        if self.news_r is None or not (block or select.select([self.news_r], [], [], 0)[0]):
+            return
+        data = os.read(self.news_r, 8 * 256)
+        if not data:
+            self._lost()
+            return
+        self._news += data
+        whole = len(self._news) // 8 * 8
+        for k in range(0, whole, 8):
+            t = int.from_bytes(self._news[k:k + 8], "little")
+            if t == self._READY:
+                self.live = True
+            else:
+                self.queued.discard(t)
+                self.done.add(t)
+        self._news = self._news[whole:]
+
+    def _hand_out(self) -> None:
+        """Keep ``OUTSTANDING`` of the next chunks queued for a live helper."""
+        self._listen(block=False)
+        while (self.live and self.task_w is not None and len(self.queued) < self.OUTSTANDING
+               and self.next_free < len(self.tasks)):
+            try:
+                os.write(self.task_w, self.next_free.to_bytes(8, "little"))
+            except OSError:                 # the helper is gone
+                self._lost()
+                return
+            self.queued.add(self.next_free)
+            self.next_free += 1
+
+    def _lost(self) -> None:
+        """The helper died: what it was given and did not announce is formatted here."""
+        self._close_pipes()
+        if self.pid is not None:
+            reap(self.pid, kill=True)
+            self.pid = None
+        for t in self.queued:
+            self._spool_file(t).unlink(missing_ok=True)
+
+    def _close_pipes(self) -> None:
+        for fd in (self.task_w, self.news_r):
+            if fd is not None:
+                os.close(fd)
+        self.task_w = self.news_r = None
+
+    def get(self, t: int) -> bytes:
+        """Chunk ``t``; chunks are asked for once each, in order."""
+        if t in self.ready:
+            data = self.ready.pop(t)
+        elif t >= self.next_free:           # nobody has it: give the helper the next ones first
+            self.next_free = t + 1
+            self._hand_out()
+            return self._format(t)
+        else:
+            while t in self.queued and self.news_r is not None:
+                if self.next_free < len(self.tasks) and len(self.ready) < self.LOOKAHEAD:
+                    self.ready[self.next_free] = self._format(self.next_free)
+                    self.next_free += 1
+                    self._listen(block=False)
+                else:
+                    self._listen(block=True)
+            if t not in self.done:          # the helper died before finishing it
+                self.queued.discard(t)
+                return self._format(t)
+            self.done.remove(t)
+            path = self._spool_file(t)
+            data = path.read_bytes()
+            path.unlink()
+            self.by_helper += 1
+        self._hand_out()
+        return data
 
     def xml(self, body: Body):
         """The chunks of ``body`` (the next body in order), then its note row."""
         i = next(k for k, b in enumerate(self.bodies) if b is body)
         for t, (j, _) in enumerate(self.tasks):
             if j == i:
-                yield self._from_helper(t) if self._theirs(t) else self._format(t)
+                yield self.get(t)
         if body.note is not None:
             yield note_xml(body)
 
-    def _stop(self) -> None:
-        if self.stream is not None:
-            self.stream.close()
-            self.stream = None
+    def _stop(self, *, finished: bool) -> None:
+        """End the helper: a finished one (every chunk read) is let go when it has passed
+        the gate, killed otherwise; leftovers on disk are removed."""
         if self.pid is not None:
-            reap(self.pid, kill=True)
+            clean = finished and self.live
+            self._close_pipes()             # a live helper reads the end of its tasks and exits
+            reap(self.pid, kill=not clean)
             self.pid = None
-        if self.spool is not None:              # what a failed helper left behind
-            for t in filter(self._theirs, range(len(self.tasks))):
+        self._close_pipes()
+        if self.spool is not None:
+            for t in self.queued | self.done:
                 self._spool_file(t).unlink(missing_ok=True)
             self.spool = None
 
@@ -183,12 +272,7 @@ class Chunks:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.pid is not None and exc[0] is None:
-            self.stream.close()             # every chunk read: the helper has exited
-            self.stream = None
-            reap(self.pid)
-            self.pid = None
-        self._stop()
+        self._stop(finished=exc[0] is None)
 
 
 def write_overlapped(out, pieces) -> None:

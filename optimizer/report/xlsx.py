@@ -286,10 +286,11 @@ def _long_sheet(book: _Book, name: str, frame: pd.DataFrame, freeze_cols: int = 
 
 
 def render_xlsx(out_path: Path, results: list[VariantResult], manifest: dict,
-                comparison: pd.DataFrame, *, helper: bool = False) -> None:
+                comparison: pd.DataFrame, *, helper: bool = False, gate: int | None = None) -> None:
     """All seven sheets from loaded results (see module docstring for layouts).
 
-    ``helper``: a second process may format half of the long tables' rows."""
+    ``helper``: a second process may format rows of the long tables, once the file
+    descriptor ``gate`` reads to its end (:class:`optimizer.report.sheetdata.Chunks`)."""
     book = _Book(Path(out_path))
     _summary_sheet(book, results, comparison, manifest)
     _long_sheet(book, "comparison", comparison)
@@ -302,7 +303,7 @@ def render_xlsx(out_path: Path, results: list[VariantResult], manifest: dict,
     try:
         book.wb.close()
         book.bodies.splice(Path(out_path), [ws.name for ws in book.wb.worksheets()],
-                           helper=helper)
+                           helper=helper, gate=gate)
     except OSError as exc:
         raise OutputError(f"cannot write report.xlsx: {exc}", file=out_path) from exc
 
