@@ -105,3 +105,34 @@ def test_transformers_are_made_once_per_pair_and_used_both_ways():
     fresh = pyproj.Transformer.from_crs(gk, wgs84, always_xy=True).transform(x, y)
     np.testing.assert_allclose(back.transform(x, y), fresh, rtol=0, atol=1e-9)
     np.testing.assert_allclose(back.transform(x, y), (lon, lat), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("epsg", [4549, 4550, 4539])
+def test_wgs84_to_cgcs2000_skips_the_search_and_is_what_proj_would_do(epsg):
+    """PROJ finds no WGS84 ↔ CGCS2000 transformation and uses a zero (ballpark) offset;
+    our transformer builds the same pipeline from CGCS2000 without searching. If a
+    future PROJ database gains a real transformation, this test says so."""
+    from optimizer.geo import areas
+
+    target = pyproj.CRS.from_epsg(epsg)
+    searched = pyproj.Transformer.from_crs(areas.WGS84, target, always_xy=True)
+    ours = pyproj.Transformer.from_crs(*areas._search_free(areas.WGS84, target), always_xy=True)
+    assert ours.definition == searched.definition
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(118, 123, 1000), rng.uniform(27, 31.5, 1000)
+    assert np.array_equal(np.array(ours.transform(lon, lat)), np.array(searched.transform(lon, lat)))
+    back = pyproj.Transformer.from_crs(*areas._search_free(target, areas.WGS84), always_xy=True)
+    x, y = searched.transform(lon, lat)
+    assert np.array_equal(np.array(back.transform(x, y)),
+                          np.array(pyproj.Transformer.from_crs(target, areas.WGS84,
+                                                               always_xy=True).transform(x, y)))
+
+
+def test_reprojected_equals_geopandas_to_crs(demo_like):
+    from optimizer.geo.areas import reprojected
+
+    crs = metric_crs(demo_like)
+    ours, theirs = reprojected(demo_like, crs), demo_like.to_crs(crs)
+    assert ours.crs == theirs.crs and list(ours.columns) == list(theirs.columns)
+    assert shapely.equals_exact(ours.geometry.values, theirs.geometry.values, tolerance=0).all()
+    assert reprojected(ours, crs) is ours

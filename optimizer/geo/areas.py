@@ -46,8 +46,26 @@ def transformer(src: pyproj.CRS, dst: pyproj.CRS):
     if key not in _TRANSFORMERS:
         back = _TRANSFORMERS.get((dst, src))
         _TRANSFORMERS[key] = (_Inverse(back) if isinstance(back, pyproj.Transformer)
-                              else pyproj.Transformer.from_crs(src, dst, always_xy=True))
+                              else pyproj.Transformer.from_crs(*_search_free(src, dst),
+                                                               always_xy=True))
     return _TRANSFORMERS[key]
+
+
+CGCS2000 = pyproj.CRS.from_epsg(4490)
+
+
+def _search_free(src: pyproj.CRS, dst: pyproj.CRS) -> tuple[pyproj.CRS, pyproj.CRS]:
+    """The same operation from a pair of CRSs PROJ needs no database search for.
+
+    PROJ knows no WGS84 ↔ CGCS2000 datum transformation and uses a "ballpark" zero
+    offset; the pipeline from WGS84 lon/lat to a CGCS2000 projection is then exactly
+    the one from CGCS2000 lon/lat (same definition, same numbers: tests/test_geo_areas.py
+    checks it against PROJ's own search), which is built without the 50 ms search."""
+    if src == WGS84 and dst.is_projected and dst.geodetic_crs == CGCS2000:
+        return CGCS2000, dst
+    if dst == WGS84 and src.is_projected and src.geodetic_crs == CGCS2000:
+        return src, CGCS2000
+    return src, dst
 
 
 def data_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
@@ -98,6 +116,15 @@ def area_m2(geoms, crs: pyproj.CRS) -> np.ndarray:
 def area_mu(geoms, crs: pyproj.CRS) -> np.ndarray:
     """Ellipsoidal area in mu (1 mu = 10000/15 m²) of geometries in projected ``crs``."""
     return area_m2(geoms, crs) / M2_PER_MU
+
+
+def reprojected(gdf: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """``gdf.to_crs(crs)`` through the cached, search-free :func:`transformer`."""
+    if gdf.crs is None or gdf.crs.equals(crs):
+        return gdf
+    out = gdf.copy()
+    out[gdf.geometry.name] = gpd.GeoSeries(to_metric(gdf, crs), index=gdf.index, crs=crs)
+    return out
 
 
 def to_metric(gdf: gpd.GeoDataFrame, crs: pyproj.CRS) -> np.ndarray:

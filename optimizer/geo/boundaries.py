@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from optimizer.errors import InputError
-from optimizer.geo.areas import area_mu, metric_crs, to_metric
+from optimizer.geo.areas import area_mu, metric_crs, reprojected, to_metric
 from optimizer.geo.caps import (ConsolidationSpec, consolidation_groups, group_keys,
                                 land_caps_mu, protected_inside_mu)
 from optimizer.geo.parcels import check_parcels
@@ -190,7 +190,7 @@ def _violation_frame(found, ids, declared, zone_ids, metric, out_crs):
     frame = gpd.GeoDataFrame({"id": ids[v].astype(str), "zone_id": zone.astype(str),
                               "outside_area_mu": found.outside_mu},
                              geometry=gpd.GeoSeries(found.outside_geoms, crs=metric), crs=metric)
-    frame = frame.to_crs(out_crs) if out_crs is not None else frame
+    frame = reprojected(frame, out_crs) if out_crs is not None else frame
     return frame.sort_values("id", kind="mergesort").reset_index(drop=True)
 
 

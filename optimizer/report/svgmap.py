@@ -67,7 +67,9 @@ def to_metric(gdf, crs):
         return None
     if crs is None or gdf.crs is None or gdf.crs == crs:
         return gdf
-    return gdf.to_crs(crs)
+    from optimizer.geo.areas import reprojected
+
+    return reprojected(gdf, crs)
 
 
 class Frame:
