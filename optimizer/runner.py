@@ -90,12 +90,13 @@ def _pool_context(jobs: list[Job]):
     (fresh, preloaded workers) otherwise, since forking a threaded process is unsafe."""
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         import optimizer.report  # noqa: F401  read-back in the workers, reports here: import once
-        from optimizer.pipeline import warm
+        from optimizer.pipeline import end_early, warm
         from optimizer.scenario import load_scenario
 
         sf = load_scenario(jobs[0].scenario)
         for name in dict.fromkeys(job.run for job in jobs):
             warm(sf.run_named(name).settings)
+        end_early()             # what the early reader sent is cached by now
         # The workers share the warmed objects copy-on-write; frozen objects are never
         # visited by a worker's garbage collector, so their pages stay shared (gc docs).
         gc.freeze()

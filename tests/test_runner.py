@@ -307,3 +307,71 @@ def test_warming_grades_in_a_child_while_checking_sizhi(tmp_path, child):
     pipeline._CACHE.clear()
     here = pipeline.grade(settings, pipeline.prepare(settings)[2])[1]
     assert text == pipeline.grades_csv(here) and text.startswith(b"id,")
+
+
+EARLY_SCRIPT = """
+import os, sys
+from pathlib import Path
+import optimizer.evaluation, optimizer.validation
+from optimizer import pipeline
+from optimizer.cli import main
+
+mode, scenario, out = sys.argv[1], sys.argv[2], sys.argv[3]
+parent, started = os.getpid(), []
+real_read, real_grade, real_early = (pipeline.read_enterprises,
+                                     optimizer.evaluation.grade_enterprises, pipeline.read_early)
+
+def read_enterprises(*args, **kwargs):
+    if os.getpid() != parent and mode == "child dies reading":
+        os._exit(3)
+    if os.getpid() == parent and mode == "ok":
+        raise AssertionError("read in the parent although the early child did it")
+    return real_read(*args, **kwargs)
+
+def grade_enterprises(*args, **kwargs):
+    if os.getpid() != parent and mode == "child dies grading":
+        os._exit(3)
+    if os.getpid() == parent and mode == "ok":
+        raise AssertionError("graded in the parent although the early child did it")
+    return real_grade(*args, **kwargs)
+
+def read_early(settings):
+    started.append(real_early(settings))
+    return started[-1]
+
+pipeline.read_enterprises, optimizer.evaluation.grade_enterprises = read_enterprises, grade_enterprises
+pipeline.read_early = read_early
+code = main(["run", scenario, "-o", out, "--jobs", "2", "--quiet"])
+print(code, started)
+"""
+
+
+@pytest.mark.parametrize("mode", ["ok", "child dies reading", "child dies grading"])
+def test_early_reader_child_equals_one_core(tmp_path, sweep_case, mode):
+    """With a spare core the enterprises are read and graded in a child while the CLI
+    imports the rest (a fresh process: forking is refused where other tests left
+    threads). Whether the child does it all or dies on the way, the outputs are those
+    of --jobs 1."""
+    done = subprocess.run([sys.executable, "-c", EARLY_SCRIPT, mode, str(sweep_case),
+                           str(tmp_path / "two")], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "0 [True]", done.stdout + done.stderr
+    subprocess.run([sys.executable, "-m", "optimizer.cli", "run", str(sweep_case), "-o",
+                    str(tmp_path / "one"), "--jobs", "1", "--quiet"], check=True,
+                   capture_output=True, cwd=REPO)
+    one, two = csv_bytes(tmp_path / "one"), csv_bytes(tmp_path / "two")
+    assert one == two and "base/grades.csv" in one and len(one) > 10
+
+
+def test_early_reader_leaves_input_errors_to_the_parent(tmp_path, sweep_case):
+    """A broken enterprise table: the child fails, the parent reports the error as usual."""
+    path = tmp_path / "enterprises.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",50,500,3000,", ",fifty,500,3000,"),
+                    encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "optimizer.cli", "run", str(sweep_case), "-o",
+                           str(tmp_path / "out"), "--jobs", "2", "--quiet"], capture_output=True,
+                          text=True, cwd=REPO)
+    assert done.returncode == 2, done.stderr
+    assert "enterprises.csv" in done.stderr and "land_mu" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
