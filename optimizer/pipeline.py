@@ -299,8 +299,8 @@ def grade(settings: Scenario, enterprises: pd.DataFrame):
     def compute():
         model = load_model(_stamp(settings.scenario.model))
         key = _grade_key(settings)
-        grades = _CACHE.pop(("graded aside",) + key, None)
-        if grades is None and _EARLY is not None:
+        grades = None
+        if _EARLY is not None:
             grades = _EARLY.take("graded", key)
             if grades is not None:          # its grades.csv follows (grades_csv)
                 _CACHE[("early csv", id(grades))] = (grades, key)
@@ -377,77 +377,10 @@ def prepare(settings: Scenario):
 
 
 def warm(settings: Scenario) -> None:
-    """Do the shared, cached work of a run (read, 四至, grade, grades.csv) ahead of time.
-
-    Grading and grades.csv do not need the 四至 checks when every enterprise names
-    its zone, so a forked child does them while this process reads the zones and
-    checks 四至 (10,000 firms: 0.32 → 0.23 s; see :func:`_grade_aside`)."""
-    if _grade_key(settings) not in _CACHE and _EARLY is None:
-        enterprises = _enterprises(*_enterprises_key(settings))
-        aside = _grade_aside(settings, enterprises)
-        try:
-            prepare(settings)
-        except BaseException:
-            _take_graded(settings, aside, drop=True)
-            raise
-        _take_graded(settings, aside)
+    """Do the shared, cached work of a run (read, 四至, grade, grades.csv) ahead of time
+    (taking what :func:`read_early`'s child sent, when one runs)."""
     _, _, enterprises = prepare(settings)
     grades_csv(grade(settings, enterprises)[1])
-
-
-def _grade_aside(settings: Scenario, enterprises: pd.DataFrame):
-    """Grade and format grades.csv in a forked child; (pid, pipe) or None when the
-    grades depend on the 四至 checks (zones to be found from parcels) or forking is
-    unsafe. The child's failure only means the work is redone here, where any error
-    in the inputs is raised as usual."""
-    import os
-
-    from optimizer.io.child import can_fork, fork_call
-
-    if not can_fork() or "zone_id" not in enterprises.columns or \
-            (enterprises["zone_id"] == "").any():
-        return None
-    read_fd, write_fd = os.pipe()
-    pid = fork_call(_send_graded, settings, enterprises, read_fd, write_fd)
-    os.close(write_fd)
-    return pid, read_fd
-
-
-def _send_graded(settings: Scenario, enterprises: pd.DataFrame, read_fd: int,
-                 write_fd: int) -> None:
-    """In the child of :func:`_grade_aside`."""
-    import os
-    import pickle
-
-    from optimizer.evaluation import grade_enterprises
-
-    os.close(read_fd)
-    grades = grade_enterprises(enterprises, load_model(_stamp(settings.scenario.model)))
-    with open(write_fd, "wb") as out:
-        out.write(pickle.dumps((grades, grades_csv(grades)), protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def _take_graded(settings: Scenario, aside, *, drop: bool = False) -> None:
-    """Cache what the child of :func:`_grade_aside` sent (nothing if it failed);
-    with ``drop`` (this process failed) stop the child instead."""
-    import os
-    import pickle
-
-    from optimizer.io.child import reap
-
-    if aside is None:
-        return
-    pid, read_fd = aside
-    if drop:
-        os.close(read_fd)
-        reap(pid, kill=True)
-        return
-    with open(read_fd, "rb") as fh:
-        data = fh.read()
-    if reap(pid) and data:
-        grades, text = pickle.loads(data)
-        _CACHE[("graded aside",) + _grade_key(settings)] = grades
-        _CACHE[("grades_csv", id(grades))] = (grades, text)
 
 
 def write_grades_aside(grades: pd.DataFrame, folder: Path) -> int | None:

@@ -198,6 +198,8 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
                  solver: str | None = None, n_jobs: int | None = None, executor: str = "local",
                  scheduler: str | None = None, quiet: bool = False, force: bool = False) -> list[dict]:
     """Run the chosen runs into ``out_dir`` atomically; returns the job summaries."""
+    from optimizer.pipeline import end_early, read_early
+
     started = time.time()
     selected = [sf.run_named(r) for r in runs] if runs else sf.runs
     n_jobs = n_jobs or default_jobs()
@@ -207,9 +209,12 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
                     "" if remote else "own" if i else "all") for i, r in enumerate(selected)]
         bar = _progress(len(jobs), quiet)
         try:
+            if not remote and n_jobs > 1 and len(jobs) > 1:
+                read_early(selected[0].settings)    # started already by the CLI, if from it
             summaries = (_execute_dask(jobs, scheduler, bar) if remote
                          else _execute_local(jobs, n_jobs, bar))
         finally:
+            end_early()
             bar and bar.close()
         results = [s.pop("result") for s in summaries if "result" in s]
         for summary in summaries:

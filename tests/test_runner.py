@@ -259,56 +259,6 @@ def test_a_single_run_on_two_cores_equals_one_core(tmp_path):
     assert outs[1] == outs[2] and "base/grades.csv" in outs[1]
 
 
-WARM_SCRIPT = """
-import os, sys
-from pathlib import Path
-import optimizer.evaluation
-from optimizer import pipeline
-from optimizer.scenario import load_scenario
-
-mode = sys.argv[1]
-parent, real_grade, real_fork, forks = os.getpid(), optimizer.evaluation.grade_enterprises, os.fork, []
-
-def grade_enterprises(enterprises, model):
-    if os.getpid() != parent:
-        if mode == "fail":
-            os._exit(3)                     # the child dies before sending anything
-    elif mode == "ok":
-        raise AssertionError("graded in the parent although a child did it")
-    return real_grade(enterprises, model)
-
-def fork():
-    forks.append(1)
-    return real_fork()
-
-optimizer.evaluation.grade_enterprises, os.fork = grade_enterprises, fork
-settings = load_scenario(Path(sys.argv[2])).run_named("base").settings
-pipeline.warm(settings)
-model, grades, merged = pipeline.grade(settings, pipeline.prepare(settings)[2])
-sys.stdout.buffer.write(str(len(forks)).encode() + b"\\n" + pipeline.grades_csv(grades))
-"""
-
-
-@pytest.mark.parametrize("child", ["ok", "fail"])
-def test_warming_grades_in_a_child_while_checking_sizhi(tmp_path, child):
-    """Before forking the pool, a child grades and formats grades.csv while the parent
-    reads zones and checks 四至 (a fresh process: forking is refused where other tests
-    left threads); if the child dies, the parent grades. Same bytes as grading here."""
-    done = subprocess.run([sys.executable, "-c", WARM_SCRIPT, child,
-                           str(REPO / "scenarios" / "baseline.toml")], capture_output=True,
-                          cwd=REPO)
-    assert done.returncode == 0, done.stderr.decode()
-    forks, text = done.stdout.split(b"\n", 1)
-    assert forks == b"1"
-    from optimizer import pipeline
-    from optimizer.scenario import load_scenario
-
-    settings = load_scenario(REPO / "scenarios" / "baseline.toml").run_named("base").settings
-    pipeline._CACHE.clear()
-    here = pipeline.grade(settings, pipeline.prepare(settings)[2])[1]
-    assert text == pipeline.grades_csv(here) and text.startswith(b"id,")
-
-
 EARLY_SCRIPT = """
 import os, sys
 from pathlib import Path
