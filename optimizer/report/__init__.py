@@ -12,12 +12,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.report.comparison import write_comparison
-from optimizer.report.html import render_html, save_html, write_html
-from optimizer.report.results import load_run
-from optimizer.report.xlsx import render_xlsx, write_xlsx
-
 __all__ = ["build_reports", "write_comparison", "write_html", "write_xlsx"]
+
+# The writers are imported when first used, so that a process needing only
+# ``optimizer.report.results`` (a runner's worker reading its results back) does not
+# import XlsxWriter, Jinja2 and the charts.
+_LAZY = {"write_comparison": "comparison", "write_html": "html", "render_html": "html",
+         "save_html": "html", "write_xlsx": "xlsx", "render_xlsx": "xlsx", "load_run": "results"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"optimizer.report.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_reports(out_dir: Path, variant_dirs: dict[str, Path], manifest: dict, zones_gdf=None,
@@ -31,6 +40,11 @@ def build_reports(out_dir: Path, variant_dirs: dict[str, Path], manifest: dict, 
     written by a forked child while this process writes the HTML, and once the HTML is
     drawn a helper of that child formats rows of the workbook on the freed core.
     """
+    from optimizer.report.comparison import write_comparison
+    from optimizer.report.html import render_html, save_html
+    from optimizer.report.results import load_run
+    from optimizer.report.xlsx import render_xlsx
+
     out_dir = Path(out_dir)
     comparison = write_comparison(variant_dirs, out_dir / "comparison.csv")
     results = load_run(variant_dirs) if results is None else results
@@ -82,6 +96,8 @@ def _fork_xlsx(path: Path, results, manifest: dict, comparison: pd.DataFrame):
 
 def _xlsx_child(path: Path, results, manifest: dict, comparison: pd.DataFrame,
                 gate_r: int, gate_w: int) -> None:
+    from optimizer.report.xlsx import render_xlsx
+
     try:
         os.close(gate_w)        # only the parent holds the writing end: closing it opens the gate
         render_xlsx(path, results, manifest, comparison, helper=True, gate=gate_r)
