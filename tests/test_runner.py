@@ -271,25 +271,21 @@ parent, started = os.getpid(), []
 real_read, real_grade, real_early = (pipeline.read_enterprises,
                                      optimizer.evaluation.grade_enterprises, pipeline.read_early)
 
-def read_enterprises(*args, **kwargs):
-    if os.getpid() != parent and mode == "child dies reading":
-        os._exit(3)
-    if os.getpid() == parent and mode == "ok":
-        raise AssertionError("read in the parent although the early child did it")
-    return real_read(*args, **kwargs)
-
-def grade_enterprises(*args, **kwargs):
-    if os.getpid() != parent and mode == "child dies grading":
-        os._exit(3)
-    if os.getpid() == parent and mode == "ok":
-        raise AssertionError("graded in the parent although the early child did it")
-    return real_grade(*args, **kwargs)
+def guarded(real, step):
+    def call(*args, **kwargs):
+        if os.getpid() != parent and mode == "child dies " + step:
+            os._exit(3)
+        if os.getpid() == parent and mode == "ok":
+            raise AssertionError(step + " in the parent although the early child did it")
+        return real(*args, **kwargs)
+    return call
 
 def read_early(settings):
     started.append(real_early(settings))
     return started[-1]
 
-pipeline.read_enterprises, optimizer.evaluation.grade_enterprises = read_enterprises, grade_enterprises
+pipeline.read_enterprises = guarded(real_read, "reading")
+optimizer.evaluation.grade_enterprises = guarded(real_grade, "grading")
 pipeline.read_early = read_early
 code = main(["run", scenario, "-o", out, "--jobs", "2", "--quiet"])
 print(code, started)
