@@ -58,51 +58,7 @@ def _enterprises_key(settings: Scenario) -> tuple:
     return (_stamp(s.enterprises), s.enterprises_sheet, s.enterprises_layer, bool(s.zones))
 
 
-class _EarlyReader:
-    """The child of :func:`read_early` and what it sent: ``(kind, key, object)``
-    messages, each a pickle the child writes to an unnamed temporary file (so it never
-    waits for this process to read) and announces through a pipe by offset and length;
-    they are taken in the order they are needed."""
-
-    def __init__(self, pid: int, read_fd: int, spool):
-        self.pid = pid
-        self.stream = open(read_fd, "rb")
-        self.spool = spool              # deleted by the system when closed
-        self.got: dict[tuple, object] = {}
-
-    def take(self, kind: str, key: tuple):
-        """The object sent as ``(kind, key)``, waiting for it; None if the child
-        ended (or failed) without sending it, so the caller does the work itself."""
-        import os
-        import pickle
-
-        while (kind, key) not in self.got and self.stream is not None:
-            head = self.stream.read(16)
-            if len(head) < 16:
-                self.close()
-                break
-            offset, size = int.from_bytes(head[:8], "little"), int.from_bytes(head[8:], "little")
-            body = bytearray()
-            while len(body) < size:
-                piece = os.pread(self.spool.fileno(), size - len(body), offset + len(body))
-                if not piece:
-                    break
-                body += piece
-            got_kind, got_key, obj = pickle.loads(body)
-            self.got[(got_kind, got_key)] = obj
-        return self.got.pop((kind, key), None)
-
-    def close(self, *, kill: bool = False) -> None:
-        from optimizer.io.child import reap
-
-        if self.stream is not None:
-            self.stream.close()
-            self.stream = None
-            reap(self.pid, kill=kill)
-            self.spool.close()
-
-
-_EARLY: _EarlyReader | None = None
+_EARLY = None      # optimizer.io.child.Inbox of the early reader, while one runs
 
 
 def read_early(settings: Scenario) -> bool:
@@ -117,18 +73,11 @@ def read_early(settings: Scenario) -> bool:
     here. False when forking is unsafe (threads) or a reader already runs.
     """
     global _EARLY
-    import os
-    import tempfile
-
-    from optimizer.io.child import can_fork, fork_call
+    from optimizer.io.child import can_fork, fork_messages
 
     if _EARLY is not None or not can_fork():
         return False
-    spool = tempfile.TemporaryFile(prefix=".mujun-early-")
-    read_fd, write_fd = os.pipe()
-    pid = fork_call(_read_and_grade, settings, read_fd, write_fd, spool.fileno())
-    os.close(write_fd)
-    _EARLY = _EarlyReader(pid, read_fd, spool)
+    _EARLY = fork_messages(_read_and_grade, settings)
     return True
 
 
@@ -140,34 +89,19 @@ def end_early() -> None:
         _EARLY = None
 
 
-def _read_and_grade(settings: Scenario, read_fd: int, write_fd: int, spool_fd: int) -> None:
+def _read_and_grade(outbox, settings: Scenario) -> None:
     """In the child of :func:`read_early`."""
-    import os
-    import pickle
-
     from optimizer.evaluation import grade_enterprises
 
-    os.close(read_fd)
-    end = 0
-    with open(write_fd, "wb", buffering=0) as news:
-        def send(kind: str, key: tuple, obj) -> None:
-            nonlocal end
-            body = memoryview(pickle.dumps((kind, key, obj), protocol=pickle.HIGHEST_PROTOCOL))
-            done = 0
-            while done < len(body):
-                done += os.pwrite(spool_fd, body[done:], end + done)
-            news.write(end.to_bytes(8, "little") + len(body).to_bytes(8, "little"))
-            end += len(body)
-
-        key = _enterprises_key(settings)
-        enterprises = read_enterprises(Path(key[0][0]), sheet=key[1], layer=key[2],
-                                       zone_optional=key[3])
-        send("enterprises", key, enterprises)
-        if "zone_id" not in enterprises.columns or (enterprises["zone_id"] == "").any():
-            return                          # zones found from parcels first (四至)
-        grades = grade_enterprises(enterprises, load_model(_stamp(settings.scenario.model)))
-        send("graded", _grade_key(settings), grades)
-        send("csv", _grade_key(settings), grades_csv(grades))
+    key = _enterprises_key(settings)
+    enterprises = read_enterprises(Path(key[0][0]), sheet=key[1], layer=key[2],
+                                   zone_optional=key[3])
+    outbox.send("enterprises", key, enterprises)
+    if "zone_id" not in enterprises.columns or (enterprises["zone_id"] == "").any():
+        return                          # zones found from parcels first (四至)
+    grades = grade_enterprises(enterprises, load_model(_stamp(settings.scenario.model)))
+    outbox.send("graded", _grade_key(settings), grades)
+    outbox.send("csv", _grade_key(settings), grades_csv(grades))
 
 
 @functools.lru_cache(maxsize=8)
