@@ -276,3 +276,26 @@ def test_no_helper_for_small_tables_or_from_a_threaded_process(monkeypatch):
     monkeypatch.setattr(sheetdata, "HELPER_MIN_CELLS", 0)
     monkeypatch.setattr("optimizer.io.child.threading.active_count", lambda: 2)
     assert sheetdata.Chunks([body], helper=True).pid is None
+
+
+AWKWARD = ["a&b", "<", ">", "ctl\x01", "\x1f", "nul\x00in", " lead", "trail ", "\tlead",
+           "trail\n", "_x0041_", "x_X00aF_y", "\u3000全角空格", "尾\u3000", "line\nbreak",
+           "", "_x004_", "_xZZZZ_", "plain 文本", "_x00", "41_"]
+
+
+@pytest.mark.parametrize("odd", AWKWARD)
+def test_text_cells_joined_check_equals_the_per_cell_check(odd, monkeypatch):
+    """The one-pass check over a column decides as the per-cell search would, and the
+    cells come out the same either way."""
+    values = ["甲有限公司", None, odd, "E00001", ""]
+    numbers = [str(i) for i in range(2, 7)]
+    fast = sheetdata._text_cells(values, "B", 3, numbers)
+    assert sheetdata._all_plain(values) == \
+        (not any(sheetdata._NEEDS_ESCAPE.search(v) for v in values if v is not None))
+    monkeypatch.setattr(sheetdata, "_all_plain", lambda values: False)
+    assert fast == sheetdata._text_cells(values, "B", 3, numbers)
+
+
+def test_plain_texts_split_across_cells_are_not_escapes():
+    assert sheetdata._all_plain(["_x00", "41_", "a", None, "b c"])
+    assert not sheetdata._all_plain(["_x0041_"])

@@ -388,9 +388,25 @@ def _number_cells(values: np.ndarray, letter: str, style: int, numbers: list[str
 def _text_cells(values, letter: str, style: int, numbers: list[str]) -> list[str]:
     head = f'<c r="{letter}'
     mid = f'" s="{style}" t="inlineStr"><is><t>'
+    if _all_plain(values):
+        return [f"{head}{r}{mid}{v}</t></is></c>" if v is not None else ""
+                for r, v in zip(numbers, values)]
     return [f"{head}{r}{mid}{v}</t></is></c>" if v is not None and not _NEEDS_ESCAPE.search(v)
             else _escaped_cell(v, head + r, style) if v is not None else ""
             for r, v in zip(numbers, values)]
+
+
+# _NEEDS_ESCAPE over the column's cells joined by NUL: a cell's start and end are
+# next to a NUL; a NUL inside a cell (which needs escaping) shows in the count.
+_NEEDS_ESCAPE_JOINED = re.compile(r"[&<>\x01-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_|\x00\s|\s\x00")
+
+
+def _all_plain(values) -> bool:
+    """No cell needs escaping: one pass over the joined text instead of one search per
+    cell (1.1 million cells at 100,000 firms)."""
+    texts = [v for v in values if v is not None]
+    joined = "\x00" + "\x00".join(texts) + "\x00"
+    return joined.count("\x00") == len(texts) + 1 and not _NEEDS_ESCAPE_JOINED.search(joined)
 
 
 def _escaped_cell(text: str, head: str, style: int) -> str:
