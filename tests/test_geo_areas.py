@@ -128,11 +128,17 @@ def test_wgs84_to_cgcs2000_skips_the_search_and_is_what_proj_would_do(epsg):
                                                                always_xy=True).transform(x, y)))
 
 
-def test_reprojected_equals_geopandas_to_crs(demo_like):
-    from optimizer.geo.areas import reprojected
+def test_reprojected_equals_geopandas_to_crs_both_ways(demo_like):
+    """To the last bit, also back from the metric CRS after the forward transformer was
+    cached (its inverse would differ in the last bit: boundary_violations.gpkg)."""
+    from optimizer.geo.areas import reprojected, transformer
 
     crs = metric_crs(demo_like)
+    transformer(demo_like.crs, crs)                     # cached forward, as in a run
     ours, theirs = reprojected(demo_like, crs), demo_like.to_crs(crs)
     assert ours.crs == theirs.crs and list(ours.columns) == list(theirs.columns)
     assert shapely.equals_exact(ours.geometry.values, theirs.geometry.values, tolerance=0).all()
     assert reprojected(ours, crs) is ours
+    back, theirs_back = reprojected(theirs, demo_like.crs), theirs.to_crs(demo_like.crs)
+    assert shapely.equals_exact(back.geometry.values, theirs_back.geometry.values,
+                                tolerance=0).all()

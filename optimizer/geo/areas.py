@@ -118,12 +118,22 @@ def area_mu(geoms, crs: pyproj.CRS) -> np.ndarray:
     return area_m2(geoms, crs) / M2_PER_MU
 
 
+_DIRECTED: dict = {}
+
+
 def reprojected(gdf: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
-    """``gdf.to_crs(crs)`` through the cached, search-free :func:`transformer`."""
+    """``gdf.to_crs(crs)``, the same coordinates to the last bit, through a cached
+    transformer built in this direction (not :func:`transformer`'s inverse, which can
+    differ in the last bit) and, for WGS84 ↔ CGCS2000, without PROJ's search."""
     if gdf.crs is None or gdf.crs.equals(crs):
         return gdf
+    key = (gdf.crs, crs)
+    if key not in _DIRECTED:
+        _DIRECTED[key] = pyproj.Transformer.from_crs(*_search_free(gdf.crs, crs), always_xy=True)
+    geoms = shapely.transform(np.asarray(gdf.geometry.values, dtype=object),
+                              _DIRECTED[key].transform, interleaved=False)
     out = gdf.copy()
-    out[gdf.geometry.name] = gpd.GeoSeries(to_metric(gdf, crs), index=gdf.index, crs=crs)
+    out[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=crs)
     return out
 
 
