@@ -322,3 +322,40 @@ def test_early_reader_leaves_input_errors_to_the_parent(tmp_path, sweep_case):
     assert "enterprises.csv" in done.stderr and "land_mu" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+STOP_XLSX_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+import optimizer.report as report
+import optimizer.report.html, optimizer.report.xlsx
+
+def slow_xlsx(*args, **kwargs):
+    time.sleep(60)
+
+def broken_html(*args, **kwargs):
+    raise RuntimeError("html failed")
+
+optimizer.report.xlsx.render_xlsx, optimizer.report.html.render_html = slow_xlsx, broken_html
+run = Path(sys.argv[1])
+t0 = time.perf_counter()
+try:
+    report.build_reports(Path(sys.argv[2]), {"base": run / "base"},
+                         json.loads((run / "manifest.json").read_text()), parallel=True)
+except RuntimeError as exc:
+    print(exc, round(time.perf_counter() - t0))
+"""
+
+
+def test_a_failed_html_stops_the_workbook_child(small_case, cli, tmp_path):
+    """report.html fails while report.xlsx is written in a forked child: the child is
+    stopped, not waited for (a fresh process: forking is refused where threads run)."""
+    code, _, err = cli("run", small_case, "-o", tmp_path / "run", "--jobs", "1", "--quiet")
+    assert code == 0, err
+    (tmp_path / "again").mkdir()
+    done = subprocess.run([sys.executable, "-c", STOP_XLSX_SCRIPT, str(tmp_path / "run"),
+                           str(tmp_path / "again")], capture_output=True, text=True, cwd=REPO,
+                          timeout=50)
+    assert done.returncode == 0, done.stderr
+    message, seconds = done.stdout.rsplit(" ", 1)
+    assert message == "html failed" and int(seconds) < 10

@@ -52,13 +52,17 @@ def build_reports(out_dir: Path, variant_dirs: dict[str, Path], manifest: dict, 
     child = _fork_xlsx(xlsx_path, results, manifest, comparison) if parallel else None
     if child is None:
         render_xlsx(xlsx_path, results, manifest, comparison)
+    drawn = False
     try:
         with child.gate if child is not None else contextlib.nullcontext():
             page = render_html(results, manifest, comparison, zones_gdf, parcels_gdf,
                                violations_gdf)
         save_html(out_dir / "report.html", page)
+        drawn = True
     finally:
         if child is not None:
+            if not drawn:       # failed or interrupted: the workbook is not wanted either
+                child.process.terminate()
             child.process.join()
     if child is not None and child.process.exitcode != 0:
         # the child printed nothing useful to the user: redo it here to raise the real error
