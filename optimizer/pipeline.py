@@ -346,7 +346,8 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
     """Execute one run into ``folder``; returns its summary (status, objective, timings).
 
     ``spare_core``: this run has a core to itself and the next, so grades.csv is
-    written beside the allocation (:func:`write_grades_aside`)."""
+    written beside the allocation (:func:`write_grades_aside`) and a helper formats
+    half of allocation.csv (``write_results(helper=True)``)."""
     from optimizer.allocation.engine import allocate
     from optimizer.io.results import write_results
 
@@ -367,7 +368,7 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
         if result.status in ("time_limit", "error"):
             raise solver_failure(run.name, result)
         folder.mkdir(parents=True, exist_ok=True)
-        write_results(result, folder, tiers=tiers, variant=run.name)
+        write_results(result, folder, tiers=tiers, variant=run.name, helper=spare_core)
         ok = True
     finally:
         finish_grades(aside, grades, folder, ok=ok)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from optimizer.allocation.engine import allocate
 from optimizer.allocation.synthetic import (synthetic_config, synthetic_enterprises,
@@ -64,6 +65,16 @@ def test_infeasible_result_is_written_with_diagnosis(tmp_path):
     assert (tmp_path / "x" / "zones.csv").read_text(encoding="utf-8").startswith("zone_id,")
 
 
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_missing_text_cells_are_empty(dtype):
+    from optimizer.io.results import csv_text
+
+    frame = pd.DataFrame({"name": pd.Series(["a", None, "=x"], dtype=dtype),
+                          "label": pd.Series([None, "b", "c"], dtype=dtype),
+                          "county": pd.Series([None, "x", "=y"], dtype=dtype)})  # not neutralised
+    assert csv_text(frame) == "name,label,county\na,,\n,b,x\n'=x,c,=y\n"
+
+
 def test_csv_rows_written_in_blocks_equal_one_block(tmp_path, monkeypatch):
     """csv_text turns rows into text a block at a time; block edges must not show."""
     import numpy as np
@@ -80,3 +91,51 @@ def test_csv_rows_written_in_blocks_equal_one_block(tmp_path, monkeypatch):
     assert results.csv_text(frame) == whole
     assert whole.count("\n") == len(frame) + 1
     assert results.csv_text(frame.iloc[:0]) == whole.split("\n", 1)[0] + "\n"
+
+
+HELPER_SCRIPT = r"""
+import os, sys
+import numpy as np, pandas as pd
+from optimizer.io import results
+
+mode = sys.argv[1]
+rng = np.random.default_rng(5)
+n = 1003
+frame = pd.DataFrame({"id": [f"E{i:05d}" for i in range(n)],
+                      "name": ["=cmd", "a,b", 'say "hi"', "plain", None, "line\nbreak"] * 167 + ["x"],
+                      "land_mu_after": rng.normal(size=n) * 1e3, "flag": np.arange(n) % 3 == 0,
+                      "count": pd.array(np.where(np.arange(n) % 5, np.arange(n), None), dtype="Int64")})
+frame.loc[::9, "land_mu_after"] = np.nan
+whole = results.csv_text(frame)
+results.CSV_BLOCK_ROWS = 100                      # 11 blocks: the child formats 6 of them
+parent, real_blocks, real_fork, forks = os.getpid(), results._blocks, os.fork, []
+
+def blocks(*args):
+    if os.getpid() != parent and mode == "child dies":
+        os._exit(3)
+    return real_blocks(*args)
+
+def fork():
+    forks.append(1)
+    return real_fork()
+
+results._blocks, os.fork = blocks, fork
+same = results.csv_text(frame, helper=True) == whole
+small = results.csv_text(frame.iloc[:50], helper=True) == results.csv_text(frame.iloc[:50])
+print(len(forks), same, small)                   # one block: no child
+"""
+
+
+@pytest.mark.parametrize("mode", ["ok", "child dies"])
+def test_csv_text_with_a_helper_is_the_same_text(mode):
+    """Half the blocks formatted by a forked child (a fresh process: forking is refused
+    where other tests left threads); if the child dies, the parent formats them."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    done = subprocess.run([sys.executable, "-c", HELPER_SCRIPT, mode], capture_output=True,
+                          text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "True", "True"], done.stdout

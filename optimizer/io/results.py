@@ -52,6 +52,8 @@ def _float_cells(values: np.ndarray) -> list[str]:
 
 def _text_cells(values: pd.Series, neutral: bool) -> list[str]:
     missing = values.isna().to_numpy()
+    if missing.any():                   # astype(str) keeps a missing value missing (pandas 3)
+        values = values.fillna("")
     text = neutralise(values) if neutral else values.astype(str)
     return ["" if gone else '"' + v.replace('"', '""') + '"'
             if ('"' in v or "," in v or "\n" in v or "\r" in v) else v
@@ -59,7 +61,7 @@ def _text_cells(values: pd.Series, neutral: bool) -> list[str]:
 
 
 def csv_text(frame: pd.DataFrame, neutral: set[str] | None = None,
-             bools: tuple[str, str] = ("true", "false")) -> str:
+             bools: tuple[str, str] = ("true", "false"), *, helper: bool = False) -> str:
     """RFC 4180 CSV text, one list comprehension per column (pandas' to_csv with a
     float_format takes ~1 µs per cell: 2.6 s for 100,000 firms × 18 columns).
 
@@ -68,15 +70,42 @@ def csv_text(frame: pd.DataFrame, neutral: set[str] | None = None,
     are formula-neutralised; booleans as ``bools``. Rows go in blocks of
     ``CSV_BLOCK_ROWS``: with every cell of a million rows alive at once as a Python
     string, joining them took four times longer per row.
+
+    ``helper`` (the caller has a spare core): with two blocks or more, a forked
+    child formats the second half of them meanwhile (100,000 firms' allocation.csv:
+    0.58 → 0.3 s); the text is the same, and if the child fails it is formatted here.
     """
+    from optimizer.io.child import can_fork, fork_messages
+
     neutral = set(TEXT_COLUMNS) if neutral is None else neutral
     header = ",".join(_text_cells(pd.Series(list(frame.columns), dtype=object), False))
-    blocks = [header + "\n"]
-    for start in range(0, len(frame) if len(frame.columns) else 0, CSV_BLOCK_ROWS):
+    starts = list(range(0, len(frame) if len(frame.columns) else 0, CSV_BLOCK_ROWS))
+    half = len(starts) // 2 if helper and len(starts) > 1 and can_fork() else len(starts)
+    inbox = fork_messages(_send_blocks, frame, starts[half:], neutral, bools) \
+        if half < len(starts) else None
+    try:
+        text = header + "\n" + _blocks(frame, starts[:half], neutral, bools)
+        theirs = inbox.take("blocks", tuple(starts[half:])) if inbox is not None else ""
+    finally:
+        if inbox is not None:
+            inbox.close(kill=True)
+    return text + (theirs if theirs is not None else _blocks(frame, starts[half:], neutral, bools))
+
+
+def _blocks(frame: pd.DataFrame, starts: list[int], neutral: set[str],
+            bools: tuple[str, str]) -> str:
+    blocks = []
+    for start in starts:
         block = frame.iloc[start:start + CSV_BLOCK_ROWS]
         cols = [_cells(block[col], col in neutral, bools) for col in block.columns]
         blocks.append("\n".join(map(",".join, zip(*cols))) + "\n")
     return "".join(blocks)
+
+
+def _send_blocks(outbox, frame: pd.DataFrame, starts: list[int], neutral: set[str],
+                 bools: tuple[str, str]) -> None:
+    """In the child of ``csv_text(helper=True)``."""
+    outbox.send("blocks", tuple(starts), _blocks(frame, starts, neutral, bools))
 
 
 def _cells(series: pd.Series, neutral: bool, bools: tuple[str, str]) -> list[str]:
@@ -90,11 +119,11 @@ def _cells(series: pd.Series, neutral: bool, bools: tuple[str, str]) -> list[str
     return _text_cells(series, neutral)
 
 
-def _csv(frame: pd.DataFrame, path: Path, sort_by: list[str]) -> None:
+def _csv(frame: pd.DataFrame, path: Path, sort_by: list[str], *, helper: bool = False) -> None:
     out = frame
     if len(out) and sort_by:
         out = out.sort_values(sort_by, kind="mergesort")
-    path.write_text(csv_text(out), encoding="utf-8", newline="\n")
+    path.write_text(csv_text(out, helper=helper), encoding="utf-8", newline="\n")
 
 
 def _json_safe(value):
@@ -130,11 +159,13 @@ def tiers_frame(tiers: dict[str, Tier], resources=RESOURCES) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_results(result, folder: Path, *, tiers: dict[str, Tier], variant: str) -> None:
-    """Write ``result`` (an ``AllocationResult``) into ``folder`` (created if needed)."""
+def write_results(result, folder: Path, *, tiers: dict[str, Tier], variant: str,
+                  helper: bool = False) -> None:
+    """Write ``result`` (an ``AllocationResult``) into ``folder`` (created if needed);
+    ``helper``: a spare core formats half of allocation.csv (:func:`csv_text`)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _csv(result.allocation, folder / "allocation.csv", ["id"])
+    _csv(result.allocation, folder / "allocation.csv", ["id"], helper=helper)
     _csv(result.projects, folder / "projects.csv", ["id"])
     _csv(result.zones, folder / "zones.csv", [])          # built sorted: resource, zone
     resources = [c[: -len("_before")] for c in result.allocation.columns
