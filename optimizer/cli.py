@@ -130,7 +130,7 @@ def run(scenario, out_dir, solver, jobs, variants, executor, scheduler, write_mo
     """Grade, check 四至 and allocate: one sub-folder per variant plus comparison and reports."""
     from optimizer import pipeline
     from optimizer.errors import ScenarioError
-    from optimizer.runner import default_jobs
+    from optimizer.runner import read_ahead
     from optimizer.scenario import load_scenario
 
     if executor == "dask" and not scheduler:
@@ -139,12 +139,9 @@ def run(scenario, out_dir, solver, jobs, variants, executor, scheduler, write_mo
         raise ScenarioError("--write-model must end in .lp or .mps", file=write_model, rule="usage")
     sf = load_scenario(scenario)
     try:
-        n_runs = len(variants) if variants else len(sf.runs)
-        if executor == "local" and n_runs > 1 and (jobs or default_jobs()) > 1:
-            # a spare core: read and grade the enterprises there while this process
-            # imports the solvers, geometry and reports (pipeline.read_early). Not for a
-            # lone run: at 100,000 firms its transfer costs what the overlap saves.
-            pipeline.read_early(sf.run_named(variants[0]).settings if variants else sf.base)
+        # a spare core reads and grades the enterprises while this process imports the
+        # solvers, geometry and reports
+        read_ahead(sf, list(variants) or None, jobs, executor)
         from optimizer.runner import run_scenario
         from optimizer.solvers import get_solver
 
