@@ -7,6 +7,12 @@ writes a scenario with a 19-value energy-cap sweep (base + 19 = 20 runs) and tim
 
 Usage: python scripts/bench_runner.py [--enterprises 10000] [--runs 20] [--repeat 5]
 
+It also prints a machine check before and after the timings: how much work two
+CPU-bound processes do at once against one. Our machines share their host; when the
+host is busy the second core gives less (1.58× was seen once in the fourth session,
+1.88–1.93× in the run after it) and the ratio drops with it (1.58× in that busy run,
+1.64× in the next).
+
 Measured 2026-11-25 on the 2-core machine (fourth session), medians of 7 alternating
 runs: --jobs 1 5.43–5.46 s, --jobs 2 3.25–3.31 s: 1.65–1.67× (single pairs 1.56–1.71×;
 the machine is shared, ±5%). At the start of that session: 5.38 and 3.40 s, 1.58×.
@@ -58,6 +64,24 @@ values = [{values}]
 """
 
 
+SPIN = "s = 0\nfor i in range(15_000_000): s += i"
+
+
+def two_core_capacity() -> float:
+    """How much two CPU-bound processes get done at once against one alone (2.0 on an
+    idle 2-core machine). Our machines share their host: when it is busy the second core
+    gives less, and no --jobs 2 run can beat this figure then."""
+    def spin(n: int) -> float:
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(n)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - t0
+    one = min(spin(1) for _ in range(2))
+    two = min(spin(2) for _ in range(2))
+    return 2 * one / two
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--enterprises", type=int, default=10_000)
@@ -79,6 +103,7 @@ def main() -> None:
         scenario.write_text(SCENARIO.format(model=(REPO / "models" / "huangyan-2022.toml").as_posix(),
                                             values=values, zone_land='land_mu = "boundary"\n'),
                             encoding="utf-8")
+        before = two_core_capacity()
         seconds: dict[int, list[float]] = {1: [], 2: []}
         for _ in range(args.repeat):
             for jobs in (1, 2):
@@ -87,6 +112,10 @@ def main() -> None:
                                 str(tmp / f"out{jobs}"), "--jobs", str(jobs), "--quiet", "--force"],
                                check=True, stdout=subprocess.DEVNULL)
                 seconds[jobs].append(time.perf_counter() - t0)
+        after = two_core_capacity()
+        print(f"machine check: two busy processes at once do {before:.2f}× (before the runs) "
+              f"and {after:.2f}× (after) the work of one: 2.00 on an idle 2-core machine, "
+              "and the ceiling of the ratio below")
         for jobs in (1, 2):
             times = ", ".join(f"{t:.2f}" for t in seconds[jobs])
             print(f"--jobs {jobs}: {args.runs} runs × {args.enterprises:,} enterprises end to end "
