@@ -19,6 +19,7 @@ import concurrent.futures as cf
 import dataclasses
 import gc
 import hashlib
+import importlib
 import json
 import multiprocessing
 import os
@@ -89,7 +90,7 @@ def _pool_context(jobs: list[Job]):
     inherit the read, graded and 四至-checked inputs instead of redoing them; forkserver
     (fresh, preloaded workers) otherwise, since forking a threaded process is unsafe."""
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        import optimizer.report.results  # noqa: F401  the workers read their results back
+        importlib.import_module("optimizer.report.results")   # the workers read results back
         from optimizer.pipeline import end_early, warm
         from optimizer.scenario import load_scenario
 
@@ -126,9 +127,8 @@ def _execute_pool(jobs: list[Job], n_jobs: int, bar) -> list[dict]:
         futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
         try:
             # the workers are forked by now: import the report writers while they run
-            import optimizer.report.html  # noqa: F401
-            import optimizer.report.xlsx  # noqa: F401
-
+            for module in ("optimizer.report.html", "optimizer.report.xlsx"):
+                importlib.import_module(module)
             for fut in cf.as_completed(futures):
                 results[futures[fut]] = fut.result()
                 bar and bar.update(1)

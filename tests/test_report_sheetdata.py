@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 import zipfile
@@ -197,8 +196,7 @@ def gate_held_for(seconds: float) -> tuple[int, subprocess.Popen]:
     """A gate whose writing end only another process holds, for ``seconds``: the
     reports' parent drawing report.html."""
     gate_r, gate_w = os.pipe()
-    holder = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"],
-                              pass_fds=(gate_w,))
+    holder = subprocess.Popen(["sleep", str(seconds)], pass_fds=(gate_w,))
     os.close(gate_w)
     return gate_r, holder
 
@@ -210,7 +208,7 @@ def test_the_helper_starts_only_when_the_gate_closes(tmp_path, monkeypatch, held
     once it closes (after 0.2 s) the helper takes chunks. Same bytes, nothing left behind."""
     frame = tricky_frame(333)
     write_with_helper(tmp_path / "one.xlsx", frame, monkeypatch, helper=False)
-    slow_here(monkeypatch)
+    slow_here(monkeypatch, 0.05)        # 18 chunks: 0.9 s here, well past a 0.2 s gate
     gate_r, holder = gate_held_for(held_s)
     try:
         (chunks,) = write_with_helper(tmp_path / "two.xlsx", frame, monkeypatch, helper=True,
