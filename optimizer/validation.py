@@ -9,13 +9,14 @@ it and the rule.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optimizer.errors import ErrorCollector, InputError
+from optimizer.errors import ErrorCollector, InputError, MujunError
 from optimizer.schema import (ENTERPRISE_COLUMNS, PLAUSIBLE_MAX_MONEY_WAN, PROJECT_COLUMNS,
                               Column)
 
@@ -33,9 +34,22 @@ def normalise_header(text: str) -> str:
 def normalise_text(values: pd.Series) -> pd.Series:
     """Strip spaces (incl. full-width) and fold full-width characters (NFKC)."""
     text = values.astype(str)
-    if text.str.isascii().all():
+    cells = text.tolist()
+    # One look at the cells joined by NUL instead of one call per cell: NUL never
+    # composes or reorders under NFKC, so the joined text is NFKC-normal exactly when
+    # every cell is; a cell to strip has whitespace next to a NUL; a NUL inside a
+    # cell shows in the count (such a column takes the cell-by-cell way).
+    joined = "\x00" + "\x00".join(cells) + "\x00"
+    ascii_only = joined.isascii()
+    if (joined.count("\x00") == len(cells) + 1 and not _EDGE_SPACE.search(joined)
+            and (ascii_only or unicodedata.is_normalized("NFKC", joined))):
+        return text
+    if ascii_only:
         return text.str.strip()
     return text.map(lambda v: unicodedata.normalize("NFKC", v).strip())
+
+
+_EDGE_SPACE = re.compile(r"\x00\s|\s\x00")   # \s is str.isspace (Py_UNICODE_ISSPACE)
 
 
 def map_headers(frame: pd.DataFrame, columns: tuple[Column, ...], path: Path,
@@ -123,9 +137,15 @@ def _coerce_number(raw: pd.Series, col: Column, header: str, rows: np.ndarray, p
                    errors: ErrorCollector) -> pd.Series:
     # Cells that parse as they are (nearly all) skip the text clean-up; it cannot change
     # their value: NFKC leaves ASCII alone and the parser ignores surrounding spaces.
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)
-    empty = np.zeros(len(values), dtype=bool)
-    redo = np.flatnonzero(np.isnan(values))
+    if pd.api.types.is_float_dtype(raw.dtype):
+        # parsed by the CSV reader (io.tables.read_raw_table ``numbers``): NaN is an empty cell
+        values = raw.to_numpy(dtype=float, copy=True)
+        empty = np.isnan(values)
+        redo = np.empty(0, dtype=np.intp)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)
+        empty = np.zeros(len(values), dtype=bool)
+        redo = np.flatnonzero(np.isnan(values))
     if len(redo):
         # empty cells, thousands separators, full-width digits, words
         text = normalise_text(raw.iloc[redo].fillna(""))
@@ -229,19 +249,42 @@ def _check_unique(values: pd.Series, header: str, rows: np.ndarray, path: Path,
 
 
 def read_enterprises(path: Path, *, sheet=None, layer=None, zone_optional: bool = False) -> pd.DataFrame:
-    from optimizer.io.tables import read_raw_table
-
-    raw = read_raw_table(path, what="enterprise", sheet=sheet, layer=layer)
-    geometry_present = "geometry" in raw.columns
-    return validate_table(raw, ENTERPRISE_COLUMNS, Path(path), what="enterprise",
-                          zone_optional=zone_optional and geometry_present)
+    return _read_table(Path(path), ENTERPRISE_COLUMNS, "enterprise", sheet, layer, zone_optional)
 
 
 def read_projects(path: Path, *, sheet=None, layer=None) -> pd.DataFrame:
+    return _read_table(Path(path), PROJECT_COLUMNS, "project", sheet, layer)
+
+
+def _read_table(path: Path, columns: tuple[Column, ...], what: str, sheet, layer,
+                zone_optional: bool = False) -> pd.DataFrame:
+    """Read and validate; numeric CSV columns are parsed by the reader (``numbers``) and,
+    if the frame breaks a rule, the table is read again as text so that every message
+    quotes the cells as the user typed them."""
     from optimizer.io.tables import read_raw_table
 
-    raw = read_raw_table(path, what="project", sheet=sheet, layer=layer)
-    return validate_table(raw, PROJECT_COLUMNS, Path(path), what="project")
+    raw = read_raw_table(path, what=what, sheet=sheet, layer=layer,
+                         numbers=lambda header: numeric_headers(header, columns))
+    zone_optional = zone_optional and "geometry" in raw.columns
+    if not _parsed_numbers(raw):
+        return validate_table(raw, columns, path, what=what, zone_optional=zone_optional)
+    try:
+        return validate_table(raw, columns, path, what=what, zone_optional=zone_optional)
+    except MujunError:
+        pass
+    raw = read_raw_table(path, what=what, sheet=sheet, layer=layer)
+    return validate_table(raw, columns, path, what=what, zone_optional=zone_optional)
+
+
+def numeric_headers(header: list[str], columns: tuple[Column, ...]) -> list[str]:
+    """The header cells that name a numeric column (as ``map_headers`` matches them)."""
+    numeric = {normalise_header(label) for col in columns if col.kind == "float"
+               for label in (col.name, *col.aliases)}
+    return [h for h in header if normalise_header(h) in numeric]
+
+
+def _parsed_numbers(raw: pd.DataFrame) -> bool:
+    return any(pd.api.types.is_float_dtype(dtype) for dtype in raw.dtypes)
 
 
 def check_zone_ids(frame: pd.DataFrame, known_zone_ids, path: Path, zones_path: Path,

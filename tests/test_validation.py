@@ -246,3 +246,68 @@ def test_number_cells_parse_as_the_full_clean_up_would():
         assert all("'\u3000" not in m and "' 7 '" not in m for m in messages)
         if col.required:
             assert sum("required value is empty" in m for m in messages) == 2 * 3
+
+
+@pytest.mark.parametrize("column", ["land_mu", "tax", "rd_expense"])
+def test_numbers_parsed_by_the_csv_reader_give_what_the_text_gives(tmp_path, monkeypatch, column):
+    """The CSV reader parses numeric columns itself (speed); for every awkward cell the
+    frame, or the message, must be exactly that of reading the table as text."""
+    from optimizer.io import tables
+
+    def outcome(path, text_only: bool):
+        with monkeypatch.context() as m:
+            if text_only:
+                m.setattr(tables, "_read_numbers", lambda *args: None)
+            try:
+                return read_enterprises(path)
+            except (InputError, ValidationErrors) as exc:
+                return exc.render()
+
+    for k, cell in enumerate(NUMBER_CELLS + ["1e5", "0.1e1", "00012", '"3"', "Infinity"]):
+        path = tmp_path / f"e{k}.csv"
+        path.write_text(replace_row(1, column, cell), encoding="utf-8")
+        fast, text = outcome(path, False), outcome(path, True)
+        if isinstance(text, str):
+            assert fast == text, cell
+        else:
+            assert not isinstance(fast, str), cell
+            pd_testing().assert_frame_equal(fast, text)
+            assert fast.attrs == text.attrs
+
+
+def test_clean_numeric_columns_are_parsed_by_the_reader(tmp_path):
+    from optimizer.io.tables import read_raw_table
+    from optimizer.schema import ENTERPRISE_COLUMNS
+    from optimizer.validation import numeric_headers
+
+    path = tmp_path / "e.csv"
+    path.write_text(table(*ROWS).replace("land_mu", "用地面积（亩）", 1), encoding="utf-8")
+    raw = read_raw_table(path, what="enterprise",
+                         numbers=lambda header: numeric_headers(header, ENTERPRISE_COLUMNS))
+    float_columns = {c for c in raw.columns if raw[c].dtype.kind == "f"}
+    assert {"用地面积（亩）", "tax", "value_added"} <= float_columns
+    assert not float_columns & {"id", "name", "zone_id", "above_scale"}
+
+
+AWKWARD_TEXTS = ["plain", " lead", "trail ", "\u3000全角空格\u3000", "（中国）有限公司", "ＡＢＣ１２",
+                 "e\u0301", "\u0301", "\xa0nbsp", "x\x1c", "\x1cx", "a\x00b", "", "  ", "tab\t",
+                 "\u203e", "ﬁ", "한국", "①"]
+
+
+@pytest.mark.parametrize("cells", [["plain", "text"], ["中文", "名称"], AWKWARD_TEXTS,
+                                   *[[c, "ok"] for c in AWKWARD_TEXTS]])
+def test_normalised_text_equals_the_cell_by_cell_clean_up(cells):
+    import unicodedata
+
+    import pandas as pd
+
+    from optimizer.validation import normalise_text
+
+    got = normalise_text(pd.Series(cells, dtype=str)).tolist()
+    assert got == [unicodedata.normalize("NFKC", c).strip() for c in cells]
+
+
+def pd_testing():
+    import pandas.testing
+
+    return pandas.testing
