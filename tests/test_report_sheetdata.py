@@ -58,7 +58,7 @@ def test_bulk_body_reads_back_like_xlsxwriter_cells(tmp_path, trailer):
     write_book(tmp_path / "fast.xlsx", frame, bulk=True, trailer=trailer)
     slow, fast = cells(tmp_path / "slow.xlsx"), cells(tmp_path / "fast.xlsx")
     assert len(fast) == 3 + 257 + 2 * trailer
-    # XlsxWriter prints numbers with %.16G; the bulk path with repr (exact round trip)
+    # XlsxWriter prints numbers with %.16G; the bulk path the shortest exact text
     assert [[(pytest.approx(v, rel=1e-15) if isinstance(v, float) else v, t, f)
              for v, t, f in row] for row in slow] == fast
     if trailer:
@@ -84,6 +84,26 @@ def test_exact_numbers_survive(tmp_path):
     write_book(tmp_path / "fast.xlsx", frame, bulk=True)
     ws = openpyxl.load_workbook(tmp_path / "fast.xlsx")["t"]
     assert [ws.cell(row=4 + i, column=1).value for i in range(len(values))] == values.tolist()
+
+
+def test_number_texts_read_back_as_the_same_doubles():
+    """orjson's formatting (number_texts) against the values, bit for bit, and no
+    longer than repr's: random magnitudes, subnormals, extremes, -0.0, integers."""
+    rng = np.random.default_rng(11)
+    values = np.concatenate([
+        rng.normal(size=200_000) * 10.0 ** rng.integers(-320, 308, size=200_000),
+        rng.integers(-2**53, 2**53, size=1000).astype(float), np.round(rng.normal(size=1000), 6),
+        [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1e16,
+         1e15, 1e-5, 1e-4, 0.1, 1 / 3, 2.0 ** 53 + 2]])
+    values = values[np.isfinite(values)]
+    texts = sheetdata.number_texts(values)
+    back = np.array([float(t) for t in texts])
+    assert back.view(np.int64).tolist() == values.view(np.int64).tolist()
+    assert all(len(t) <= len(repr(v)) + 2 for t, v in zip(texts, values.tolist()))
+    assert all(t.isascii() and "," not in t for t in texts)
+    assert sheetdata.number_texts(np.array([np.nan, np.inf, -np.inf, 1.5])) == \
+        ["null", "null", "null", "1.5"]
+    assert sheetdata.number_texts(np.array([])) == []
 
 
 def test_overlapped_writer_keeps_order_and_reraises_a_write_error():

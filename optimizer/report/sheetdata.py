@@ -9,7 +9,7 @@ headers, styles, column widths and formats, frozen panes, autofilters, merged
 ranges and the workbook parts, so the file stays a plain XlsxWriter workbook.
 
 The cells are the same XlsxWriter would write in ``constant_memory`` mode:
-numbers as ``<v>`` (shortest round-trip repr), text as inline strings with
+numbers as ``<v>`` (shortest round-trip text, see ``number_texts``), text as inline strings with
 control characters as ``_xHHHH_``, whitespace preserved, ``&<>`` escaped; blanks
 (None, NaN, ±inf) are left out. Each cell carries its column's style index, so
 number formats are those of ``number_format``.
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import orjson
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 from optimizer.io.child import can_fork, fork_call, reap
@@ -356,16 +357,45 @@ def _with_dimension(head: bytes, bodies: list[Body]) -> bytes:
 
 def chunk_xml(body: Body, start: int) -> bytes:
     """``<row>`` elements for rows ``start`` … ``start + ROWS_PER_CHUNK`` of the body
-    (0-based in the body), as UTF-8."""
-    letters = [xl_col_to_name(j) for j in range(len(body.columns))]
-    styles = [fmt.xf_index or 0 for fmt in body.formats]
+    (0-based in the body), as UTF-8.
+
+    The text is joined once from a flat list of pieces (row number, cell value and the
+    constant markup between them) laid out by slice assignment, one slice per piece
+    position: no string is built per cell (str.join; bytes.join is 6× slower on many
+    small pieces). Blank cells (None, NaN, ±inf) have empty pieces; a text column with
+    a cell to escape gives whole cells instead.
+    """
     stop = min(start + ROWS_PER_CHUNK, body.n_rows)
+    n = stop - start
     numbers = [str(body.first_row + 1 + i) for i in range(start, stop)]
-    cols = [_text_cells(col[start:stop], letter, style, numbers) if text
-            else _number_cells(col[start:stop], letter, style, numbers)
-            for col, text, letter, style in zip(body.columns, body.text, letters, styles)]
-    return "".join([f'<row r="{r}">{"".join(cells)}</row>'
-                    for r, *cells in zip(numbers, *cols)]).encode("utf-8")
+    pieces = [['<row r="'] * n, numbers, ['">'] * n]
+    for j, (col, text, fmt) in enumerate(zip(body.columns, body.text, body.formats)):
+        pieces += _column_pieces(col[start:stop], text, xl_col_to_name(j), fmt.xf_index or 0,
+                                 numbers)
+    pieces.append(["</row>"] * n)
+    flat = [""] * (n * len(pieces))
+    for k, seq in enumerate(pieces):
+        flat[k::len(pieces)] = seq
+    return "".join(flat).encode("utf-8")
+
+
+def _column_pieces(values, text: bool, letter: str, style: int, numbers: list[str]) -> list:
+    """One column's pieces for :func:`chunk_xml`: lists as long as ``numbers``."""
+    n = len(numbers)
+    if text:
+        if not _all_plain(values):
+            return [_text_cells(values, letter, style, numbers)]
+        blank = [i for i, v in enumerate(values) if v is None]
+        cells, mid, close = list(values), f'" s="{style}" t="inlineStr"><is><t>', "</t></is></c>"
+    else:
+        blank = np.flatnonzero(~np.isfinite(values)).tolist()
+        cells, mid, close = number_texts(values), f'" s="{style}"><v>', "</v></c>"
+    columns = [[f'<c r="{letter}'] * n, list(numbers) if blank else numbers, [mid] * n, cells,
+               [close] * n]
+    for i in blank:
+        for piece in columns:
+            piece[i] = ""
+    return columns
 
 
 def note_xml(body: Body) -> bytes:
@@ -375,14 +405,17 @@ def note_xml(body: Body) -> bytes:
             "</row>").encode("utf-8")
 
 
-def _number_cells(values: np.ndarray, letter: str, style: int, numbers: list[str]) -> list[str]:
-    head = f'<c r="{letter}'
-    mid = f'" s="{style}"><v>'
-    # repr: the shortest text that reads back as the same double
-    if np.isfinite(values).all():
-        return [f"{head}{r}{mid}{v!r}</v></c>" for r, v in zip(numbers, values.tolist())]
-    return [f"{head}{r}{mid}{v!r}</v></c>" if ok else ""
-            for r, v, ok in zip(numbers, values.tolist(), np.isfinite(values).tolist())]
+def number_texts(values: np.ndarray) -> list[str]:
+    """The shortest text that reads back as the same double, for each value ("null" for
+    NaN and ±inf, which are left out): orjson's float formatting, 15× faster than
+    ``repr`` (0.03 s against 0.5 s per million values). It differs from ``repr`` only
+    in spelling exponents ("1e-6", "1e+16"; positional down to 1e-5), all valid
+    xsd:double text that Excel reads as the same number."""
+    if not len(values):
+        return []
+    data = orjson.dumps(np.ascontiguousarray(values, dtype=np.float64),
+                        option=orjson.OPT_SERIALIZE_NUMPY)
+    return data[1:-1].decode("ascii").split(",")
 
 
 def _text_cells(values, letter: str, style: int, numbers: list[str]) -> list[str]:
