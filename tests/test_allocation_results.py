@@ -139,3 +139,27 @@ def test_csv_text_with_a_helper_is_the_same_text(mode):
                           text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "True", "True"], done.stdout
+
+
+@pytest.mark.parametrize("case", ["random", "halves", "edges", "empty", "all-nan"])
+def test_fixed6_texts_equal_percent_formatting(case):
+    """The vectorised "%.6f" (io.results.fixed6_texts) gives %'s text for every value,
+    including exact and near halves of a millionth, huge, negative and missing values."""
+    import numpy as np
+
+    from optimizer.io.results import fixed6_texts
+
+    rng = np.random.default_rng(17)
+    values = {
+        "random": rng.normal(size=200_000) * 10.0 ** rng.integers(-9, 12, size=200_000),
+        "halves": np.concatenate([np.arange(-4000, 4000) * 5e-7, 1 + np.arange(-4000, 4000) * 5e-7,
+                                  np.round(rng.normal(size=20_000) * 1e4, 6) + 5e-7,
+                                  np.round(rng.normal(size=20_000), 7)]),
+        "edges": np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 5e-7, -5e-7, 4.9e-7, -4.9e-7, 1e-7,
+                           999999.9999995, -999999.9999995, 2.0 ** 33, -2.0 ** 33, 2.0 ** 52 / 1e6,
+                           1e15, 1e16, 1e300, np.nan, np.inf, -np.inf, 123456.0000005, 0.1234565,
+                           9.999999, -9.9999995, 1e-6, -1e-6]),
+        "empty": np.array([]),
+        "all-nan": np.full(3, np.nan),
+    }[case]
+    assert fixed6_texts(values) == ["" if x != x else "%.6f" % x for x in values.tolist()]
