@@ -96,9 +96,13 @@ def _text_cells(values: pd.Series, neutral: bool) -> list[str]:
     if missing.any():                   # astype(str) keeps a missing value missing (pandas 3)
         values = values.fillna("")
     text = neutralise(values) if neutral else values.astype(str)
+    cells = text.tolist()
+    joined = "".join(cells)
+    if not ('"' in joined or "," in joined or "\n" in joined or "\r" in joined):
+        return cells                    # nothing to quote (missing cells are "" already)
     return ["" if gone else '"' + v.replace('"', '""') + '"'
             if ('"' in v or "," in v or "\n" in v or "\r" in v) else v
-            for v, gone in zip(text.tolist(), missing.tolist())]
+            for v, gone in zip(cells, missing.tolist())]
 
 
 def csv_text(frame: pd.DataFrame, neutral: set[str] | None = None,
