@@ -221,3 +221,29 @@ def test_row_order_does_not_change_the_output():
     first = grade_enterprises(frame, model).to_csv(index=False, float_format="%.6f")
     shuffled = frame.iloc[::-1].set_index(np.arange(len(frame)) * 7)
     assert grade_enterprises(shuffled, model).to_csv(index=False, float_format="%.6f") == first
+
+
+def test_grades_joined_by_position_equal_the_validated_merge():
+    """pipeline._with_grades (by position) against pandas' one-to-one left merge: same
+    frame, order, dtypes and attrs; a missing or repeated id goes to the merge itself."""
+    import pandas as pd
+    import pytest
+
+    from optimizer.pipeline import _with_grades
+
+    ents = pd.DataFrame({"id": ["E3", "E1", "E2", "E4"], "grade": ["", "A", "", ""],
+                         "land_mu": [1.0, 2.0, 3.0, 4.0]}, index=[7, 8, 9, 10])
+    ents.attrs["source"] = "e.csv"
+    grades = pd.DataFrame({"id": ["E1", "E2", "E3", "E4"], "grade": ["A", "B", "C", "D"],
+                           "score": [90.0, 80.0, 70.0, 60.0]})
+
+    def merge(left, right):
+        return left.drop(columns=["grade"]).merge(right[["id", "grade", "score"]], on="id",
+                                                  how="left", validate="one_to_one")
+
+    for right in (grades, grades.iloc[::-1], grades.iloc[:2]):
+        got = _with_grades(ents, right)
+        pd.testing.assert_frame_equal(got, merge(ents, right))
+        assert got.attrs == merge(ents, right).attrs
+    with pytest.raises(pd.errors.MergeError):
+        _with_grades(ents, pd.concat([grades, grades.iloc[:1]]))
