@@ -65,3 +65,19 @@ def test_lookup_columns_are_json_ready_without_a_scan():
     assert isinstance(texts, JsonReady)
     text = str(script_json({"a": numbers, "b": texts}))
     assert "</script>" not in text and _json.loads(text) == {"a": numbers, "b": ["</script>", ""]}
+
+
+def test_script_json_reads_back_as_the_data_json_would_write():
+    """orjson inside script_json: the same values as json.dumps of the cleaned data,
+    for numpy scalars, tuples, str subclasses, non-str keys and awkward floats."""
+    import numpy as _np
+    from markupsafe import Markup
+
+    from optimizer.report.safety import JsonReady, _json_clean
+
+    data = {"f": [0.1, 1e-5, 1e16, -0.0, 5e-324, 1.7976931348623157e308, _np.float64(2.5)],
+            "i": [_np.int64(7), 2 ** 62, -3], "b": [True, _np.bool_(False), None],
+            "t": ("a", Markup("<b>"), "中文 \u2029"), 3: {"nested": [float("inf"), 1]},
+            "ready": JsonReady([1.5, None, "x"])}
+    expected = json.loads(json.dumps(_json_clean(data), ensure_ascii=False))
+    assert json.loads(str(script_json(data))) == expected
