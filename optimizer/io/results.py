@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ CSV_BLOCK_ROWS = 50_000          # rows turned into text at a time (see csv_text
 TEXT_COLUMNS = ("id", "name", "zone_id", "grade", "reason", "binding", "label")
 TIER_GRADES = ("A", "B", "C", "D", "U")
 RISKY_START = ("=", "+", "-", "@", "\t")    # a spreadsheet reads these as a formula
+_RISKY_LINE_START = re.compile(r"\n[=+\-@\t]")
 
 
 def neutralise(values: pd.Series) -> pd.Series:
@@ -38,7 +40,7 @@ def neutralise(values: pd.Series) -> pd.Series:
     # The usual case, nothing to change, checked in one pass over the joined text (a
     # line break inside a cell may trigger the exact per-cell path below needlessly).
     joined = "\n" + "\n".join(cells)
-    if "\r" not in joined and not any(f"\n{c}" in joined for c in RISKY_START):
+    if "\r" not in joined and not _RISKY_LINE_START.search(joined):
         return text
     text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
     risky = text.str.match(r"^[=+\-@\t]")
