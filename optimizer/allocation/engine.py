@@ -23,6 +23,7 @@ from optimizer.allocation.plain import build_plain
 from optimizer.allocation.rule import rule_allocation
 from optimizer.allocation.segments import DEFAULT_BLOCK_SIZE, build_segments
 from optimizer.allocation.sifting import MIN_COLUMNS as SIFT_MIN_COLUMNS
+from optimizer.allocation.sifting import TRY_COLUMNS as SIFT_TRY_COLUMNS
 from optimizer.allocation.sifting import SiftingSolver
 from optimizer.allocation.tables import allocation_frame, projects_frame, zones_frame
 from optimizer.errors import ScenarioError
@@ -61,13 +62,16 @@ def allocate(enterprises: pd.DataFrame, config: AllocationConfig,
              projects: pd.DataFrame | None = None, *, formulation: str = "segments",
              solver=None, zone_names: dict[str, str] | None = None,
              block_size: int = DEFAULT_BLOCK_SIZE,
-             sift_min_columns: int = SIFT_MIN_COLUMNS) -> AllocationResult:
+             sift_min_columns: int = SIFT_MIN_COLUMNS,
+             sift_try_columns: int = SIFT_TRY_COLUMNS) -> AllocationResult:
     """Allocate land, energy and emission quotas for one variant (SPEC §4).
 
     ``solver`` is a ``optimizer.solvers.Solver`` instance (default: the one
     named by ``config.solver``); ``zone_names`` (zone/group id → name) is used
     in messages only. LP solves of the segment model with at least
-    ``sift_min_columns`` columns go through ``SiftingSolver`` (exact).
+    ``sift_min_columns`` columns go through ``SiftingSolver`` (exact); from
+    ``sift_try_columns`` on, tentatively (it gives up for a direct solve when its
+    sample prices prove poor).
     """
     if config.method not in METHODS:
         raise ScenarioError(f"method must be one of {', '.join(METHODS)}, not "
@@ -93,7 +97,8 @@ def allocate(enterprises: pd.DataFrame, config: AllocationConfig,
     backend = solver
     if formulation == "segments" and not milp and getattr(solver, "features", None) is not None \
             and solver.features.duals and solver.features.exact:
-        backend = SiftingSolver(solver, min_columns=sift_min_columns)
+        backend = SiftingSolver(solver, min_columns=sift_min_columns,
+                                try_columns=sift_try_columns)
     sol = (backend.solve(built.model, time_limit_s=config.time_limit_s) if built.model.n_cols
            else _empty_solution(built.model))
     t2 = time.perf_counter()
