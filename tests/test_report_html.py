@@ -235,3 +235,22 @@ def test_minimal_run_folders_still_give_all_three_reports(tmp_path):
     assert json.loads(_script(html, "lookup-data"))["id"] == ["a", "b"]
     assert openpyxl.load_workbook(out / "report.xlsx").sheetnames == [
         "summary", "comparison", "zones", "enterprises", "grades", "tiers", "manifest"]
+
+
+def test_rows_by_id_cut_or_reindexed_give_the_same_values():
+    """lookup._by_id cuts a frame that starts with the wanted ids and re-indexes any other
+    (duplicates: first row; absent ids: empty rows); the values are the same."""
+    import numpy as np
+    import pandas as pd
+
+    from optimizer.report.lookup import _by_id
+
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "x": [1.0, 2.0, 3.0, 4.0]})
+    for ids in (["a", "b", "c"], ["a", "b", "c", "d"], ["b", "a"], ["a", "z"], []):
+        ids = pd.Series(ids, dtype=object)
+        got = _by_id(frame, ids)
+        want = frame.drop_duplicates("id").set_index("id").reindex(ids)
+        np.testing.assert_array_equal(got["x"].to_numpy(), want["x"].to_numpy())
+    doubled = pd.DataFrame({"id": ["a", "a", "b"], "x": [1.0, 9.0, 2.0]})
+    np.testing.assert_array_equal(_by_id(doubled, pd.Series(["a", "b"]))["x"].to_numpy(),
+                                  [1.0, 2.0])
