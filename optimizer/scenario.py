@@ -200,13 +200,14 @@ def load_scenario(path: str | Path) -> ScenarioFile:
 def _check_run(run: ScenarioRun, file: Path) -> None:
     """Tier bounds and solver name, checked here so that the message names the file."""
     from optimizer.evaluation.tiers import parse_tier
-    from optimizer.solvers import get_solver
 
     prefix = "" if run.name == "base" else f"run {run.name!r}: "
     for grade, raw in tier_overrides(run.settings).items():
         parse_tier(raw, f"{prefix}[tiers.{grade}]", file=file)   # every bound checks alone
     _check_resources(run.settings, prefix, file)
     if run.settings.scenario.solver != "default":
+        from optimizer.solvers import get_solver     # (the solvers import numpy and scipy)
+
         try:
             get_solver(run.settings.scenario.solver)
         except ScenarioError as exc:
