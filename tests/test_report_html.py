@@ -254,3 +254,20 @@ def test_rows_by_id_cut_or_reindexed_give_the_same_values():
     doubled = pd.DataFrame({"id": ["a", "a", "b"], "x": [1.0, 9.0, 2.0]})
     np.testing.assert_array_equal(_by_id(doubled, pd.Series(["a", "b"]))["x"].to_numpy(),
                                   [1.0, 2.0])
+
+
+def test_sums_by_grade_equal_pandas_groupby():
+    """charts._sums_by against groupby(sort=False).sum(min_count=1): missing keys left out,
+    all-missing groups NaN, first-seen group order."""
+    import numpy as np
+    import pandas as pd
+
+    from optimizer.report.charts import _sums_by
+
+    rng = np.random.default_rng(3)
+    keys = pd.Series(rng.choice(["A", "B", "C", "D", "U", None], size=500), name="grade")
+    values = pd.DataFrame({"x": rng.normal(size=500), "y": rng.normal(size=500)})
+    values.loc[rng.random(500) < 0.3, "x"] = np.nan
+    values.loc[keys == "C", "y"] = np.nan
+    want = values.groupby(keys, sort=False).sum(min_count=1)
+    pd.testing.assert_frame_equal(_sums_by(keys, values), want, check_index_type=False)
