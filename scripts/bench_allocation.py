@@ -28,7 +28,11 @@ segment columns for interior point):
                             (1.16 GB): 10.4–10.7×; build + solve 1.42 s (14.6×)
     synthetic 100,000 × 6:  2.66 s against 36.9 s (13.9×)
     synthetic 1,000,000 × 4: 52.7 s, 2.9 GB (sifting + IPM)
-    --demo-like 100,000:    engine 1.47–1.52 s, direct-scipy 23.4–25.1 s (15.8–16.6×);
+    --demo-like 100,000:    fifth session: engine 0.95–0.97 s, direct-scipy 27.8–28.1 s
+                            (29×); `mujun run` 3.92–4.12 s (6.7–7.2×, 5.8–6.1 CPU-s)
+                            synthetic 100,000 × 4 then: 2.12 s against 24.85 s (11.7×);
+                            synthetic 1,000,000 × 4: 55.1 s, 1.75 GB
+    fourth session, --demo-like: engine 1.47–1.52 s, direct-scipy 23.4–25.1 s (15.8–16.6×);
                             `mujun run` read → result files and reports 5.0–5.2 s, 552 MB
                             (4.9×; 8.1 s and 3.0× at the start of the day)
 
