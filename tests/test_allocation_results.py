@@ -163,3 +163,25 @@ def test_fixed6_texts_equal_percent_formatting(case):
         "all-nan": np.full(3, np.nan),
     }[case]
     assert fixed6_texts(values) == ["" if x != x else "%.6f" % x for x in values.tolist()]
+
+
+def test_fixed6_texts_equal_percent_formatting_for_any_doubles():
+    """Property: for arbitrary doubles (hypothesis: subnormals, huge, halves of a
+    millionth, integers), fixed6_texts is exactly "%.6f"."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from optimizer.io.results import fixed6_texts
+
+    near_halves = st.integers(-10**12, 10**12).map(lambda k: (k + 0.5) / 1e6)
+    doubles = st.one_of(st.floats(allow_nan=True, allow_infinity=True), near_halves,
+                        st.floats(-1e10, 1e10), st.integers(-10**15, 10**15).map(float))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(doubles, max_size=40))
+    def check(values):
+        arr = np.array(values, dtype=np.float64)
+        assert fixed6_texts(arr) == ["" if x != x else "%.6f" % x for x in arr.tolist()]
+
+    check()
