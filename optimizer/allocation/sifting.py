@@ -35,7 +35,7 @@ from optimizer.allocation.model import LinearModel, Solution
 
 MIN_COLUMNS = 400_000     # from here on always sifted: a direct solve is many times slower
 TRY_COLUMNS = 100_000     # from here on sifted tentatively (see SiftingSolver.solve)
-TRY_ROUNDS = 3
+TRY_ROUNDS = 3            # a tentative sift that needs more rounds gives up (demo data: 2–3)
 SAMPLE_SHARE = 0.05
 BAND_SHARE = 0.10
 UP_SHARE = 0.5
@@ -167,7 +167,8 @@ def _release_overfull(model: LinearModel, A, working: np.ndarray, at_ub: np.ndar
     """Put back into the working set columns fixed at their upper bound that make some
     row's least possible activity exceed its upper bound, where the restricted LP would
     be infeasible: of the fixed-at-top columns in such rows, the less certain half at a
-    time (a sparse product per pass, no LP). True if any was released."""
+    time (a sparse product per pass, no LP). True if any was released. An unbounded
+    side of a working column counts as 0, which can only release more than needed."""
     lo = np.where(np.isfinite(model.lb), model.lb, 0.0)
     hi = np.where(np.isfinite(model.ub), model.ub, 0.0)
     positive, negative = A.copy(), A.copy()

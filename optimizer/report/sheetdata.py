@@ -9,8 +9,8 @@ headers, styles, column widths and formats, frozen panes, autofilters, merged
 ranges and the workbook parts, so the file stays a plain XlsxWriter workbook.
 
 The cells are the same XlsxWriter would write in ``constant_memory`` mode:
-numbers as ``<v>`` (shortest round-trip text, see ``number_texts``), text as inline strings with
-control characters as ``_xHHHH_``, whitespace preserved, ``&<>`` escaped; blanks
+numbers as ``<v>`` (shortest round-trip text, see ``number_texts``), text as inline
+strings with control characters as ``_xHHHH_``, whitespace preserved, ``&<>`` escaped; blanks
 (None, NaN, ±inf) are left out. Each cell carries its column's style index, so
 number formats are those of ``number_format``.
 """
@@ -404,7 +404,7 @@ def _as_utf8(cells: list[str]) -> list[str]:
 
     A chunk's text then stays one byte per character: joining never widens the ASCII
     markup to the two or four bytes a Chinese name would need, and ``encode("latin-1")``
-    is a copy instead of a UTF-8 encoding (0.3 s less at 100,000 firms)."""
+    is a copy instead of a UTF-8 encoding (11% less per chunk, measured alternately)."""
     if not cells:
         return []
     return "\x00".join(cells).encode("utf-8").decode("latin-1").split("\x00")
