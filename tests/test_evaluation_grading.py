@@ -247,3 +247,17 @@ def test_grades_joined_by_position_equal_the_validated_merge():
         assert got.attrs == merge(ents, right).attrs
     with pytest.raises(pd.errors.MergeError):
         _with_grades(ents, pd.concat([grades, grades.iloc[:1]]))
+
+
+def test_text_columns_are_stripped_like_str_strip():
+    """grading._str_column strips with np.strings (one C loop): the same as str.strip for
+    ASCII, full-width and Unicode spaces, control separators and missing cells."""
+    import pandas as pd
+
+    from optimizer.evaluation.grading import _str_column
+
+    cells = [" a ", "\u3000b\u3000", "\xa0c", "d\x1c", "\u2028e", "\u200bf", "", None, "  ", "中 文 "]
+    frame = pd.DataFrame({"veto": cells})
+    got = [str(v) for v in _str_column(frame, "veto")]
+    assert got == [("" if v is None else v).strip() for v in cells]
+    assert [str(v) for v in _str_column(frame, "absent")] == [""] * len(cells)
