@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 import zipfile
@@ -141,20 +142,54 @@ def test_body_goes_into_an_empty_sheet_data():
     ET.fromstring(out)
 
 
-def test_spliced_sheets_use_the_fast_compression_level(tmp_path):
-    # a ZipInfo handed to ZipFile.open keeps zlib's default level unless it carries its own
-    write_book(tmp_path / "fast.xlsx", tricky_frame(3000), bulk=True)
-    with zipfile.ZipFile(tmp_path / "fast.xlsx") as z:
+def spliced_sheet(path):
+    write_book(path, tricky_frame(3000), bulk=True)
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None          # every member's CRC checks out
         info = z.getinfo("xl/worksheets/sheet1.xml")
-        xml = z.read(info)
+        return info, z.read(info)
 
-    def deflated(level):
-        c = zlib.compressobj(level, zlib.DEFLATED, -15)
-        return len(c.compress(xml) + c.flush())
 
-    fast, default = deflated(sheetdata.COMPRESS_LEVEL), deflated(6)
+def deflated(module, level, xml):
+    c = module.compressobj(level, zlib.DEFLATED, -15)
+    return len(c.compress(xml) + c.flush())
+
+
+def test_spliced_sheets_are_deflated_by_isal(tmp_path):
+    isal_zlib = pytest.importorskip("isal.isal_zlib")
+    info, xml = spliced_sheet(tmp_path / "fast.xlsx")
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    assert info.compress_size == deflated(isal_zlib, sheetdata.ISAL_LEVEL, xml)
+    assert info.compress_size < deflated(zlib, sheetdata.COMPRESS_LEVEL, xml)
+
+
+def test_without_isal_zlib_deflates_at_the_fast_level(tmp_path, monkeypatch):
+    # a ZipInfo handed to ZipFile.open keeps zlib's default level unless it carries its own
+    monkeypatch.setitem(sys.modules, "isal", None)          # import isal fails
+    info, xml = spliced_sheet(tmp_path / "zlib.xlsx")
+    fast, default = deflated(zlib, sheetdata.COMPRESS_LEVEL, xml), deflated(zlib, 6, xml)
     assert fast > default * 1.05
-    assert abs(info.compress_size - fast) < abs(info.compress_size - default)
+    assert info.compress_size == fast
+
+
+def test_fast_deflate_leaves_a_started_or_stored_member_alone(tmp_path):
+    pytest.importorskip("isal")
+    with zipfile.ZipFile(tmp_path / "a.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("started.xml", "w") as out:
+            out.write(b"<a/>" * 100)
+            assert not sheetdata.fast_deflate(out)
+            out.write(b"<b/>" * 100)
+        with z.open(zipfile.ZipInfo("stored.xml"), "w") as out:     # ZIP_STORED
+            assert not sheetdata.fast_deflate(out)
+            out.write(b"<c/>")
+        with z.open("fresh.xml", "w") as out:
+            assert sheetdata.fast_deflate(out)
+            out.write(b"<d/>" * 100)
+    with zipfile.ZipFile(tmp_path / "a.zip") as z:
+        assert z.testzip() is None
+        assert z.read("started.xml") == b"<a/>" * 100 + b"<b/>" * 100
+        assert z.read("stored.xml") == b"<c/>"
+        assert z.read("fresh.xml") == b"<d/>" * 100
 
 
 def sheet_xml(path) -> dict:
