@@ -349,6 +349,25 @@ def test_text_cells_joined_check_equals_the_per_cell_check(odd, monkeypatch):
     assert fast == sheetdata._text_cells(values, "B", 3, numbers)
 
 
+def test_joined_check_equals_the_per_cell_check_for_any_texts():
+    """Property (hypothesis): for any column of texts drawn from the characters that
+    matter (markup, controls, NUL, ASCII and Unicode spaces, the _xHHHH_ pieces), the
+    three joined scans decide as the per-cell search."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("&<>_x0aF9Zb 甲\t\n\r\x00\x01\x0b\x1f\u3000\xa0\u2028"))
+    cell = st.one_of(st.none(), st.text(alphabet, max_size=8))
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(cell, max_size=6))
+    def check(values):
+        assert sheetdata._all_plain(values) == \
+            (not any(sheetdata._NEEDS_ESCAPE.search(v) for v in values if v is not None))
+
+    check()
+
+
 def test_plain_texts_split_across_cells_are_not_escapes():
     assert sheetdata._all_plain(["_x00", "41_", "a", None, "b c"])
     assert not sheetdata._all_plain(["_x0041_"])

@@ -468,17 +468,26 @@ def _text_cells(values, letter: str, style: int, numbers: list[str]) -> list[str
             for r, v in zip(numbers, values)]
 
 
-# _NEEDS_ESCAPE over the column's cells joined by NUL: a cell's start and end are
-# next to a NUL; a NUL inside a cell (which needs escaping) shows in the count.
-_NEEDS_ESCAPE_JOINED = re.compile(r"[&<>\x01-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_|\x00\s|\s\x00")
+# _NEEDS_ESCAPE over the column's cells joined by NUL, in three scans that each run at
+# memchr speed (one alternation scanned 4× slower: its \s alternatives are tried at
+# every position): a cell's start and end are next to a NUL, so a leading space is a NUL
+# then a space, and a trailing one the same in the reversed text; a NUL inside a cell
+# (which needs escaping) shows in the count.
+_ESCAPED_CHAR = re.compile(r"[&<>\x01-\x08\x0b-\x1f]")
+_SPACE_AFTER_NUL = re.compile(r"\x00\s")      # a literal first: the scan jumps to each NUL
+_ESCAPE_LOOKALIKE = re.compile(r"_x[0-9a-fA-F]{4}_")
 
 
 def _all_plain(values) -> bool:
     """No cell needs escaping: one pass over the joined text instead of one search per
     cell (1.1 million cells at 100,000 firms)."""
     texts = [v for v in values if v is not None]
+    if not texts:
+        return True
     joined = "\x00" + "\x00".join(texts) + "\x00"
-    return joined.count("\x00") == len(texts) + 1 and not _NEEDS_ESCAPE_JOINED.search(joined)
+    return (joined.count("\x00") == len(texts) + 1 and not _ESCAPED_CHAR.search(joined)
+            and not _SPACE_AFTER_NUL.search(joined) and not _SPACE_AFTER_NUL.search(joined[::-1])
+            and ("_x" not in joined or not _ESCAPE_LOOKALIKE.search(joined)))
 
 
 def _escaped_cell(text: str, head: str, style: int) -> str:
