@@ -303,8 +303,10 @@ def test_normalised_text_equals_the_cell_by_cell_clean_up(cells):
 
     from optimizer.validation import normalise_text
 
-    got = normalise_text(pd.Series(cells, dtype=str)).tolist()
-    assert got == [unicodedata.normalize("NFKC", c).strip() for c in cells]
+    index = pd.RangeIndex(10, 10 + len(cells))
+    got = normalise_text(pd.Series(cells, dtype=str, index=index))
+    pd.testing.assert_series_equal(got, pd.Series(
+        [unicodedata.normalize("NFKC", c).strip() for c in cells], dtype=str, index=index))
 
 
 def pd_testing():
