@@ -30,6 +30,19 @@ def test_frame_neutralises_text_columns_only():
     assert frame["name"].tolist() == ["=1", "ok", "-x"]      # input untouched
 
 
+def test_frame_copy_leaves_the_callers_frame_alone():
+    """Shallow copy, changed columns replaced: the input keeps its cells, missing text
+    stays missing, and columns are found by position (a name may repeat)."""
+    frame = pd.DataFrame([["=x", 1.0, "@y"], [None, 2.0, "ok"], ["fine", 3.0, "-z"]])
+    frame.columns = ["name", "value", "name"]
+    before = frame.copy(deep=True)
+    out = neutralise_frame(frame)
+    pd.testing.assert_frame_equal(frame, before)
+    assert out.iloc[:, 0].tolist()[0] == "'=x" and pd.isna(out.iloc[1, 0])
+    assert out.iloc[:, 2].tolist() == ["'@y", "ok", "'-z"]
+    assert out.iloc[:, 1].tolist() == [1.0, 2.0, 3.0]
+
+
 def test_csv_safe_keeps_a_carriage_return_inside_its_cell():
     frame = pd.DataFrame({"id": ["E1", "E2"], "name": ["\rx", "a\r\nb"], "v": [1.0, 2.0]})
     text = csv_safe(frame).to_csv(index=False, lineterminator="\n")
