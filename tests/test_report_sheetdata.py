@@ -66,6 +66,29 @@ def test_bulk_body_reads_back_like_xlsxwriter_cells(tmp_path, trailer):
         assert fast[-1][0][0] == "after the table"
 
 
+def test_blank_cells_next_to_each_other_read_back_like_xlsxwriter_cells(tmp_path):
+    """Every pattern of blanks over four columns (first, last, neighbours, whole row),
+    beside a text column with a cell to escape: the joints between cells leave out
+    exactly the blank cells' markup."""
+    rows = 2 ** 4
+    pattern = np.array([[(r >> k) & 1 for k in range(4)] for r in range(rows)], bool)
+    frame = pd.DataFrame({
+        "first": np.where(pattern[:, 0], np.nan, np.arange(rows) + 0.5),
+        "name": [None if p else ("a&b" if r % 3 == 0 else f"n{r}")
+                 for r, p in enumerate(pattern[:, 1])],
+        "third": np.where(pattern[:, 2], np.inf, -np.arange(rows) - 0.25),
+        "grade": [None if p else "ABCD"[r % 4] for r, p in enumerate(pattern[:, 3])],
+    })
+    write_book(tmp_path / "slow.xlsx", frame, bulk=False)
+    write_book(tmp_path / "fast.xlsx", frame, bulk=True)
+    assert cells(tmp_path / "fast.xlsx") == cells(tmp_path / "slow.xlsx")
+    with zipfile.ZipFile(tmp_path / "fast.xlsx") as z:
+        root = ET.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    written = [len(row.findall("m:c", ns)) for row in root.iterfind("m:sheetData/m:row", ns)]
+    assert written[2:] == [4 - int(p.sum()) for p in pattern]   # title, header, then rows
+
+
 def test_bulk_sheet_is_well_formed_with_the_full_dimension(tmp_path, monkeypatch):
     monkeypatch.setattr(sheetdata, "ROWS_PER_CHUNK", 50)      # several chunks
     write_book(tmp_path / "fast.xlsx", tricky_frame(120), bulk=True)

@@ -386,55 +386,93 @@ def chunk_xml(body: Body, start: int) -> bytes:
     """``<row>`` elements for rows ``start`` … ``start + ROWS_PER_CHUNK`` of the body
     (0-based in the body), as UTF-8.
 
-    The text is joined once from a flat list of pieces (row number, cell value and the
-    constant markup between them) laid out by slice assignment, one slice per piece
-    position: no string is built per cell (str.join; bytes.join is 6× slower on many
-    small pieces). Blank cells (None, NaN, ±inf) have empty pieces; a text column with
-    a cell to escape gives whole cells instead.
+    The text is joined once from a flat list of pieces laid out by slice assignment, one
+    slice per piece position: no string is built per cell (str.join; bytes.join is 6×
+    slower on many small pieces). Three pieces per cell: the markup between the previous
+    cell's value and this cell's row number (``</v></c><c r="F``), the row number, and
+    the rest up to the value (``" s="3"><v>1.5``, made for the whole column by one
+    replace before the split that cuts the values apart). Blank cells (None, NaN, ±inf)
+    have empty pieces and leave their markup out of the neighbouring joints; a text
+    column with a cell to escape gives whole cells instead.
     """
     stop = min(start + ROWS_PER_CHUNK, body.n_rows)
     n = stop - start
     numbers = [str(body.first_row + 1 + i) for i in range(start, stop)]
-    pieces = [['<row r="'] * n, numbers, ['">'] * n]
+    pieces = [['<row r="'] * n, numbers]
+    close, blank = '">', []          # the previous column's tail, its blank rows
     for j, (col, text, fmt) in enumerate(zip(body.columns, body.text, body.formats)):
-        pieces += _column_pieces(col[start:stop], text, xl_col_to_name(j), fmt.xf_index or 0,
-                                 numbers)
-    pieces.append(["</row>"] * n)
+        column = _column_pieces(col[start:stop], text, xl_col_to_name(j), fmt.xf_index or 0,
+                                numbers)
+        pieces += [_joints(close, blank, column, n), column.numbers, column.cells]
+        close, blank = column.close, column.blank
+    tails = _joints(close, blank, _ROW_END, n)
+    pieces.append([tail + "</row>" for tail in tails] if blank else [close + "</row>"] * n)
     flat = [""] * (n * len(pieces))
     for k, seq in enumerate(pieces):
         flat[k::len(pieces)] = seq
     return "".join(flat).encode("latin-1")      # the text cells are UTF-8 bytes already
 
 
-def _column_pieces(values, text: bool, letter: str, style: int, numbers: list[str]) -> list:
-    """One column's pieces for :func:`chunk_xml`: lists as long as ``numbers``."""
-    n = len(numbers)
+@dataclass
+class _Column:
+    """One column's part of a chunk: ``open`` + row number + ``cells[i]`` + ``close`` per
+    cell, except the ``blank`` rows (whose pieces are empty)."""
+
+    open: str
+    close: str
+    blank: list[int]
+    numbers: list[str]
+    cells: list[str]
+
+
+def _joints(close: str, blank_before: list[int], column: _Column, n: int) -> list[str]:
+    """The previous cell's ``close`` and this cell's ``open``, per row, either left out
+    where its cell is blank."""
+    joints = [close + column.open] * n
+    for i in blank_before:
+        joints[i] = column.open
+    before = set(blank_before) if blank_before and column.blank else ()
+    for i in column.blank:
+        joints[i] = "" if i in before else close
+    return joints
+
+
+_ROW_END = _Column("", "", [], [], [])     # after the last column: only its close
+
+
+def _column_pieces(values, text: bool, letter: str, style: int, numbers: list[str]) -> _Column:
+    """One column's pieces for :func:`chunk_xml` (lists as long as ``numbers``)."""
     if text:
         if not _all_plain(values):
-            return [_as_utf8(_text_cells(values, letter, style, numbers))]
+            cells = _as_utf8(_text_cells(values, letter, style, numbers))
+            return _Column("", "", [], [""] * len(numbers), cells)
         blank = [i for i, v in enumerate(values) if v is None]
-        cells = _as_utf8(["" if v is None else v for v in values] if blank else values)
-        mid, close = f'" s="{style}" t="inlineStr"><is><t>', "</t></is></c>"
+        cells = _as_utf8(["" if v is None else v for v in values] if blank else values,
+                         f'" s="{style}" t="inlineStr"><is><t>')
+        close = "</t></is></c>"
     else:
         blank = np.flatnonzero(~np.isfinite(values)).tolist()
-        cells, mid, close = number_texts(values), f'" s="{style}"><v>', "</v></c>"
-    columns = [[f'<c r="{letter}'] * n, list(numbers) if blank else numbers, [mid] * n, cells,
-               [close] * n]
-    for i in blank:
-        for piece in columns:
-            piece[i] = ""
-    return columns
+        cells, close = number_texts(values, f'" s="{style}"><v>'), "</v></c>"
+    if blank:
+        numbers = list(numbers)
+        for i in blank:
+            numbers[i] = cells[i] = ""
+    return _Column(f'<c r="{letter}', close, blank, numbers, cells)
 
 
-def _as_utf8(cells: list[str]) -> list[str]:
-    """Each cell's UTF-8 bytes as a str of code points < 256 (latin-1), cells without NUL.
+def _as_utf8(cells: list[str], prefix: str = "") -> list[str]:
+    """``prefix`` + each cell, as UTF-8 bytes in a str of code points < 256 (latin-1);
+    cells without NUL, ``prefix`` ASCII.
 
     A chunk's text then stays one byte per character: joining never widens the ASCII
     markup to the two or four bytes a Chinese name would need, and ``encode("latin-1")``
     is a copy instead of a UTF-8 encoding (11% less per chunk, measured alternately)."""
     if not cells:
         return []
-    return "\x00".join(cells).encode("utf-8").decode("latin-1").split("\x00")
+    joined = "\x00".join(cells)
+    if prefix:
+        joined = prefix + joined.replace("\x00", "\x00" + prefix)
+    return joined.encode("utf-8").decode("latin-1").split("\x00")
 
 
 def note_xml(body: Body) -> bytes:
@@ -444,17 +482,20 @@ def note_xml(body: Body) -> bytes:
             "</row>").encode("utf-8")
 
 
-def number_texts(values: np.ndarray) -> list[str]:
+def number_texts(values: np.ndarray, prefix: str = "") -> list[str]:
     """The shortest text that reads back as the same double, for each value ("null" for
-    NaN and ±inf, which are left out): orjson's float formatting, 15× faster than
-    ``repr`` (0.03 s against 0.5 s per million values). It differs from ``repr`` only
-    in spelling exponents ("1e-6", "1e+16"; positional down to 1e-5), all valid
-    xsd:double text that Excel reads as the same number."""
+    NaN and ±inf, which are left out), each after ``prefix`` (no comma in it): orjson's
+    float formatting, 15× faster than ``repr`` (0.03 s against 0.5 s per million
+    values). It differs from ``repr`` only in spelling exponents ("1e-6", "1e+16";
+    positional down to 1e-5), all valid xsd:double text that Excel reads as the same
+    number."""
     if not len(values):
         return []
-    data = orjson.dumps(np.ascontiguousarray(values, dtype=np.float64),
-                        option=orjson.OPT_SERIALIZE_NUMPY)
-    return data[1:-1].decode("ascii").split(",")
+    text = orjson.dumps(np.ascontiguousarray(values, dtype=np.float64),
+                        option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].decode("ascii")
+    if prefix:
+        text = prefix + text.replace(",", "," + prefix)
+    return text.split(",")
 
 
 def _text_cells(values, letter: str, style: int, numbers: list[str]) -> list[str]:
