@@ -288,12 +288,12 @@ def allocation_config(settings: Scenario, tiers: dict, report, solver: str | Non
 
 def grades_csv(grades: pd.DataFrame) -> bytes:
     """grades.csv bytes; input text (id, zone, county group, veto reason) is formula-neutralised."""
-    from optimizer.io.results import csv_text
+    from optimizer.io.results import csv_bytes
 
     def compute():
         text = [c for c in grades.columns
                 if pd.api.types.is_string_dtype(grades[c]) or grades[c].dtype == object]
-        return csv_text(grades, neutral=set(text), bools=("True", "False")).encode("utf-8")
+        return csv_bytes(grades, neutral=set(text), bools=("True", "False"))
     key = ("grades_csv", id(grades))
     if key in _CACHE and _CACHE[key][0] is not grades:   # an id reused by a new frame
         del _CACHE[key]
