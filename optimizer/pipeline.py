@@ -286,14 +286,19 @@ def allocation_config(settings: Scenario, tiers: dict, report, solver: str | Non
         time_limit_s=s.time_limit_s, land_tax_yuan_per_m2=s.land_tax_yuan_per_m2)
 
 
+def grades_csv_options(grades: pd.DataFrame) -> dict:
+    """How grades.csv is written: every text column neutralised, booleans True/False."""
+    text = [c for c in grades.columns
+            if pd.api.types.is_string_dtype(grades[c]) or grades[c].dtype == object]
+    return {"neutral": set(text), "bools": ("True", "False")}
+
+
 def grades_csv(grades: pd.DataFrame) -> bytes:
     """grades.csv bytes; input text (id, zone, county group, veto reason) is formula-neutralised."""
     from optimizer.io.results import csv_bytes
 
     def compute():
-        text = [c for c in grades.columns
-                if pd.api.types.is_string_dtype(grades[c]) or grades[c].dtype == object]
-        return csv_bytes(grades, neutral=set(text), bools=("True", "False"))
+        return csv_bytes(grades, **grades_csv_options(grades))
     key = ("grades_csv", id(grades))
     if key in _CACHE and _CACHE[key][0] is not grades:   # an id reused by a new frame
         del _CACHE[key]
@@ -358,12 +363,16 @@ def finish_grades(pid: int | None, grades: pd.DataFrame, folder: Path, *, ok: bo
 
 
 def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
-                write_model: Path | None = None, spare_core: bool = False) -> dict:
+                write_model: Path | None = None, spare_core: bool = False,
+                keep_tables: tuple[str, ...] = ()) -> dict:
     """Execute one run into ``folder``; returns its summary (status, objective, timings).
 
     ``spare_core``: this run has a core to itself and the next, so grades.csv is
     written beside the allocation (:func:`write_grades_aside`) and a helper formats
-    half of allocation.csv (``write_results(helper=True)``)."""
+    half of allocation.csv (``write_results(helper=True)``). ``keep_tables`` (of
+    "allocation", "grades"): the summary also holds ``"tables"``, those files as a
+    reader of the folder would see them (:func:`optimizer.report.results.as_read_back`;
+    None where that must read the file)."""
     from optimizer.allocation.engine import allocate
     from optimizer.io.results import write_results
 
@@ -384,7 +393,7 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
         if result.status in ("time_limit", "error"):
             raise solver_failure(run.name, result)
         folder.mkdir(parents=True, exist_ok=True)
-        write_results(result, folder, tiers=tiers, variant=run.name, helper=spare_core)
+        written = write_results(result, folder, tiers=tiers, variant=run.name, helper=spare_core)
         ok = True
     finally:
         finish_grades(aside, grades, folder, ok=ok)
@@ -399,8 +408,17 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
     timings = {"read_s": t_read - t0, "grade_s": t_grade - t_read, "allocate_s": t_alloc - t_grade,
                "write_s": time.perf_counter() - t_alloc, **{f"allocation.{k}": v for k, v in
                                                               result.timings.items()}}
-    return {"variant": run.name, "status": result.status, "objective": result.objective,
-            "diagnosis": list(result.diagnosis), "timings": timings, "solver": result.solver}
+    summary = {"variant": run.name, "status": result.status, "objective": result.objective,
+               "diagnosis": list(result.diagnosis), "timings": timings, "solver": result.solver}
+    if keep_tables:
+        from optimizer.report.results import as_read_back
+
+        written["grades"] = grades
+        summary["tables"] = {
+            name: as_read_back(written[name], **(grades_csv_options(grades)
+                                                 if name == "grades" else {}))
+            for name in keep_tables}
+    return summary
 
 
 def solver_failure(run_name: str, result) -> SolverError:

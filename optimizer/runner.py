@@ -59,12 +59,17 @@ def run_job(job: Job) -> dict:
 
     run = load_scenario(job.scenario).run_named(job.run)
     if job.folder is not None:
-        summary = run_variant(run, Path(job.folder), solver=job.solver, spare_core=job.spare_core)
+        keep = ("allocation", "grades") if job.read_back == "all" else \
+            ("allocation",) if job.read_back else ()
+        summary = run_variant(run, Path(job.folder), solver=job.solver, spare_core=job.spare_core,
+                              keep_tables=keep)
+        tables = summary.pop("tables", None)
         if job.read_back:
             from optimizer.report.results import SHARED_TABLES, load_variant
 
             summary["result"] = load_variant(job.run, Path(job.folder),
-                                             skip=() if job.read_back == "all" else SHARED_TABLES)
+                                             skip=() if job.read_back == "all" else SHARED_TABLES,
+                                             known=tables)
         return summary
     with tempfile.TemporaryDirectory(prefix="mujun-job-") as tmp:
         summary = run_variant(run, Path(tmp), solver=job.solver)

@@ -48,7 +48,8 @@ def neutralise(values: pd.Series) -> pd.Series:
 
 
 def _float_cells(values: np.ndarray) -> list[str]:
-    """"%.6f" text of each value, "" for NaN; round-off below 5e-7 prints as 0."""
+    """"%.6f" text of each value, "" for NaN; round-off below 5e-7 prints as 0
+    (:func:`float_cells_values` says which numbers these texts read back as)."""
     return fixed6_texts(np.where(np.abs(values) < 5e-7, 0.0, values))
 
 
@@ -64,12 +65,7 @@ def fixed6_texts(values: np.ndarray) -> list[str]:
     rounds to zero ("-0.000000") are formatted by ``%`` itself.
     """
     values = np.asarray(values, dtype=np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        millionths = values * 1e6
-        count = np.rint(millionths)
-        fraction = millionths - np.floor(millionths)
-        fast = ((np.abs(fraction - 0.5) > 2 * np.abs(np.spacing(millionths)))
-                & (np.abs(millionths) < 2.0 ** 52) & ~((count == 0) & np.signbit(values)))
+    count, fast = fixed6_counts(values)
     texts = _fixed6_marked(count[fast]) if fast.any() else []
     if fast.all():
         return texts
@@ -77,6 +73,25 @@ def fixed6_texts(values: np.ndarray) -> list[str]:
     out[fast] = texts
     out[~fast] = ["" if x != x else "%.6f" % x for x in values[~fast].tolist()]
     return out.tolist()
+
+
+def fixed6_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(millionths, fast): ``rint(x·10⁶)`` and where it is exactly the count that
+    ``"%.6f" % x`` prints (see :func:`fixed6_texts`)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        millionths = values * 1e6
+        count = np.rint(millionths)
+        fraction = millionths - np.floor(millionths)
+        fast = ((np.abs(fraction - 0.5) > 2 * np.abs(np.spacing(millionths)))
+                & (np.abs(millionths) < 2.0 ** 52) & ~((count == 0) & np.signbit(values)))
+    return count, fast
+
+
+def float_cells_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the CSV holds for each float: (values after the round-off rule of
+    :func:`_float_cells`, millionths and where they are exact as in ``fixed6_counts``)."""
+    values = np.where(np.abs(values) < 5e-7, 0.0, values)
+    return (values, *fixed6_counts(values))
 
 
 def _fixed6_marked(count: np.ndarray) -> list[str]:
@@ -93,18 +108,22 @@ def _fixed6_marked(count: np.ndarray) -> list[str]:
     return text[1:-1].tobytes().decode("ascii").split(",")
 
 
-def _text_cells(values: pd.Series, neutral: bool) -> list[str]:
-    missing = values.isna().to_numpy()
-    if missing.any():                   # astype(str) keeps a missing value missing (pandas 3)
+def text_cell_values(values: pd.Series, neutral: bool) -> pd.Series:
+    """A text column's cells as written, before CSV quoting (a str Series with the
+    index of ``values``): "" for a missing cell, formula-neutralised (and CR → LF)
+    when ``neutral``."""
+    if values.isna().to_numpy().any():  # astype(str) keeps a missing value missing (pandas 3)
         values = values.fillna("")
-    text = neutralise(values) if neutral else values.astype(str)
-    cells = text.tolist()
+    return neutralise(values) if neutral else values.astype(str)
+
+
+def _text_cells(values: pd.Series, neutral: bool) -> list[str]:
+    cells = text_cell_values(values, neutral).tolist()
     joined = "".join(cells)
     if not ('"' in joined or "," in joined or "\n" in joined or "\r" in joined):
         return cells                    # nothing to quote (missing cells are "" already)
-    return ["" if gone else '"' + v.replace('"', '""') + '"'
-            if ('"' in v or "," in v or "\n" in v or "\r" in v) else v
-            for v, gone in zip(cells, missing.tolist())]
+    return ['"' + v.replace('"', '""') + '"' if ('"' in v or "," in v or "\n" in v or "\r" in v)
+            else v for v in cells]
 
 
 def csv_text(frame: pd.DataFrame, neutral: set[str] | None = None,
@@ -176,11 +195,14 @@ def _cells(series: pd.Series, neutral: bool, bools: tuple[str, str]) -> list[str
     return _text_cells(series, neutral)
 
 
-def _csv(frame: pd.DataFrame, path: Path, sort_by: list[str], *, helper: bool = False) -> None:
+def _csv(frame: pd.DataFrame, path: Path, sort_by: list[str], *,
+         helper: bool = False) -> pd.DataFrame:
+    """Write ``frame`` sorted by ``sort_by``; returns the frame as written (in row order)."""
     out = frame
     if len(out) and sort_by:
         out = out.sort_values(sort_by, kind="mergesort")
     path.write_bytes(csv_bytes(out, helper=helper))
+    return out
 
 
 def _json_safe(value):
@@ -217,12 +239,15 @@ def tiers_frame(tiers: dict[str, Tier], resources=RESOURCES) -> pd.DataFrame:
 
 
 def write_results(result, folder: Path, *, tiers: dict[str, Tier], variant: str,
-                  helper: bool = False) -> None:
+                  helper: bool = False) -> dict[str, pd.DataFrame]:
     """Write ``result`` (an ``AllocationResult``) into ``folder`` (created if needed);
-    ``helper``: a spare core formats half of allocation.csv (:func:`csv_bytes`)."""
+    ``helper``: a spare core formats half of allocation.csv (:func:`csv_bytes`).
+    Returns the allocation frame as written (``{"allocation": frame}``, rows in file
+    order), for :func:`optimizer.report.results.as_read_back`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _csv(result.allocation, folder / "allocation.csv", ["id"], helper=helper)
+    written = {"allocation": _csv(result.allocation, folder / "allocation.csv", ["id"],
+                                  helper=helper)}
     _csv(result.projects, folder / "projects.csv", ["id"])
     _csv(result.zones, folder / "zones.csv", [])          # built sorted: resource, zone
     resources = [c[: -len("_before")] for c in result.allocation.columns
@@ -234,3 +259,4 @@ def write_results(result, folder: Path, *, tiers: dict[str, Tier], variant: str,
                "shadow_price_convention": result.shadow_price_convention}
     text = json.dumps(_json_safe(summary), ensure_ascii=False, indent=2, sort_keys=False)
     (folder / "summary.json").write_text(text + "\n", encoding="utf-8", newline="\n")
+    return written
