@@ -53,6 +53,23 @@ class Body:
     text: list[bool]
     formats: list            # xlsxwriter Format per column (index known after close)
     note: tuple | None = None  # (text, Format) on the row after the body
+    _texts: dict = field(default_factory=dict, init=False, repr=False)   # see text_column
+
+    def text_column(self, j: int) -> tuple[list, np.ndarray, bool]:
+        """Text column ``j`` looked at once for all its chunks: (cells with "" for None,
+        positions of the None cells, whether no cell needs escaping)."""
+        if j not in self._texts:
+            values = self.columns[j]
+            blank = np.fromiter((i for i, v in enumerate(values) if v is None), dtype=np.int64)
+            filled = ["" if v is None else v for v in values] if blank.size else values
+            self._texts[j] = (filled, blank, _all_plain(values))
+        return self._texts[j]
+
+    def prepare(self) -> None:
+        """Look at every text column now (before a helper is forked: both use it)."""
+        for j, text in enumerate(self.text):
+            if text:
+                self.text_column(j)
 
     @property
     def n_rows(self) -> int:
@@ -147,6 +164,8 @@ class Chunks:
         self._news = b""
         cells = sum(b.n_rows * len(b.columns) for b in bodies)
         if helper and cells >= HELPER_MIN_CELLS and len(self.tasks) > 1 and can_fork():
+            for body in bodies:
+                body.prepare()
             self.spool = Path(spool_dir or tempfile.gettempdir()) / f".mujun-xlsx-{os.getpid()}"
             task_r, self.task_w = os.pipe()
             self.news_r, news_w = os.pipe()
@@ -401,8 +420,8 @@ def chunk_xml(body: Body, start: int) -> bytes:
     pieces = [['<row r="'] * n, numbers]
     close, blank = '">', []          # the previous column's tail, its blank rows
     for j, (col, text, fmt) in enumerate(zip(body.columns, body.text, body.formats)):
-        column = _column_pieces(col[start:stop], text, xl_col_to_name(j), fmt.xf_index or 0,
-                                numbers)
+        column = _column_pieces(body.text_column(j) if text else col, start, stop, text,
+                                xl_col_to_name(j), fmt.xf_index or 0, numbers)
         pieces += [_joints(close, blank, column, n), column.numbers, column.cells]
         close, blank = column.close, column.blank
     tails = _joints(close, blank, _ROW_END, n)
@@ -440,17 +459,24 @@ def _joints(close: str, blank_before: list[int], column: _Column, n: int) -> lis
 _ROW_END = _Column("", "", [], [], [])     # after the last column: only its close
 
 
-def _column_pieces(values, text: bool, letter: str, style: int, numbers: list[str]) -> _Column:
-    """One column's pieces for :func:`chunk_xml` (lists as long as ``numbers``)."""
+def _column_pieces(column, start: int, stop: int, text: bool, letter: str, style: int,
+                   numbers: list[str]) -> _Column:
+    """Rows ``start:stop`` of one column as pieces for :func:`chunk_xml` (lists as long
+    as ``numbers``); ``column``: a float array, or a text column as
+    :meth:`Body.text_column` gives it."""
     if text:
-        if not _all_plain(values):
+        filled, blanks, plain = column
+        values = filled[start:stop]
+        blank = (blanks[(blanks >= start) & (blanks < stop)] - start).tolist()
+        if not plain and not _all_plain(values):
+            for i in blank:
+                values[i] = None
             cells = _as_utf8(_text_cells(values, letter, style, numbers))
             return _Column("", "", [], [""] * len(numbers), cells)
-        blank = [i for i, v in enumerate(values) if v is None]
-        cells = _as_utf8(["" if v is None else v for v in values] if blank else values,
-                         f'" s="{style}" t="inlineStr"><is><t>')
+        cells = _as_utf8(values, f'" s="{style}" t="inlineStr"><is><t>')
         close = "</t></is></c>"
     else:
+        values = column[start:stop]
         blank = np.flatnonzero(~np.isfinite(values)).tolist()
         cells, close = number_texts(values, f'" s="{style}"><v>'), "</v></c>"
     if blank:
