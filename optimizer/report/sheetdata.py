@@ -34,7 +34,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_c
 
 from optimizer.io.child import can_fork, fork_call, reap
 
-ROWS_PER_CHUNK = 1_000      # a chunk's pieces stay in cache: 113 ns a cell against 145 at 5,000 rows
+ROWS_PER_CHUNK = 1_000      # a chunk's pieces stay in cache: 113 ns a cell, 145 at 5,000 rows
 HELPER_MIN_CELLS = 300_000   # below this, forking a helper costs more than it saves
 COMPRESS_LEVEL = 1        # zlib: the bodies compress 3× faster than at 6, files ~25% larger
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_|^\s|\s$")
@@ -143,7 +143,7 @@ class Chunks:
     say), its chunks are formatted here and what it left on disk is removed.
     """
 
-    OUTSTANDING = 12    # chunks queued for the helper: 12,000 rows (4 and 12: 0.77–0.81 s against 0.75–0.77 s)
+    OUTSTANDING = 12    # chunks queued for the helper (12,000 rows; workbook 0.75–0.77 s, 4: 0.77–0.81)
     LOOKAHEAD = 12      # chunks formatted here ahead of need while waiting for the helper
     _READY = 2**64 - 1  # the helper's first message: it has passed the gate
 
