@@ -70,8 +70,9 @@ def grade_enterprises(enterprises: pd.DataFrame, model: EvaluationModel) -> pd.D
     reason = add_reason(scores.reason, no_land, "no land in use: ungraded")
     reason = add_reason(reason, below_min, f"below {rule.min_land_mu:g} mu: ungraded")
     reason = add_reason(reason, no_data, "no indicator data: ungraded")
-    grade, reason = _apply_veto(frame, grade, reason, rule)
-    grade, reason = _protect_new_firms(frame, grade, reason, rule)
+    veto = _str_column(frame, "veto")
+    grade, reason = _apply_veto(veto, grade, reason, rule)
+    grade, reason = _protect_new_firms(frame, veto, grade, reason, rule)
     grade, reason = _apply_fixed(fixed, grade, reason)
     out = pd.DataFrame({
         "id": frame["id"].astype("str"),
@@ -172,44 +173,60 @@ def _ranks(score, codes, rankable, n_groups):
 
 
 def _group_labels(frame: pd.DataFrame, rule: GradingRule, set_names: np.ndarray) -> np.ndarray:
+    """"<group>/<indicator set>" per row, made once per pair that occurs (factorize)
+    instead of once per row."""
     column = rule.group_column
     if column is None or column not in frame.columns:
         base = np.full(len(frame), "all", dtype=object)
     else:
         base = _str_column(frame, column)
         base = np.where(base == "", "-", base).astype(object)
-    labels = pd.Series(base, dtype="str") + "/" + pd.Series(set_names, dtype="str")
-    return labels.to_numpy(dtype=object)
+    base_code, bases = pd.factorize(base, use_na_sentinel=False)
+    set_code, sets = pd.factorize(np.asarray(set_names, dtype=object), use_na_sentinel=False)
+    pairs = np.array([f"{b}/{t}" for b in bases for t in sets] or [""], dtype=object)
+    return pairs[base_code * len(sets) + set_code]
 
 
-def _apply_veto(frame, grade, reason, rule: GradingRule):
-    veto = _str_column(frame, "veto")
+def _apply_veto(veto: np.ndarray, grade, reason, rule: GradingRule):
     vetoed = veto != ""
+    if not vetoed.any():
+        return grade.astype(STRING), reason
+    rows = np.flatnonzero(vetoed)
     best = GRADE_ORDER[rule.veto_best_grade]
     # U counts as the grade it is handled like (usually B), so a vetoed U firm becomes C too.
-    handled = np.where(grade == UNGRADED, rule.ungraded_like, grade)
+    here = grade[rows]
+    handled = np.where(here == UNGRADED, rule.ungraded_like, here)
     order = np.select([handled == g for g in GRADES], list(range(len(GRADES))), len(GRADES))
-    lowered = vetoed & (order < best)
-    text = np.strings.add("veto: ", veto.astype(STRING))
-    change = np.strings.add(np.strings.add(" (", grade), f" → {rule.veto_best_grade})")
-    changed = np.strings.add(text, change)
+    lowered_here = order < best
+    text = np.strings.add("veto: ", veto[rows].astype(STRING))
+    change = np.strings.add(np.strings.add(" (", here), f" → {rule.veto_best_grade})")
+    lowered = np.zeros(len(grade), dtype=bool)
+    lowered[rows[lowered_here]] = True
+    full_text = np.full(len(grade), "", dtype=STRING)
+    full_text[rows] = text
+    changed = full_text.copy()
+    changed[rows] = np.strings.add(text, change)
     reason = add_reason(reason, lowered, changed)
-    reason = add_reason(reason, vetoed & ~lowered, text)
+    reason = add_reason(reason, vetoed & ~lowered, full_text)
     return np.where(lowered, rule.veto_best_grade, grade).astype(STRING), reason
 
 
-def _protect_new_firms(frame, grade, reason, rule: GradingRule):
+def _protect_new_firms(frame, veto: np.ndarray, grade, reason, rule: GradingRule):
     if not rule.protect_new_firms:
         return grade, reason
-    not_vetoed = _str_column(frame, "veto") == ""
-    protect = _bool_column(frame, "new_firm", False) & (grade == "D") & not_vetoed
+    protect = _bool_column(frame, "new_firm", False) & (grade == "D") & (veto == "")
     reason = add_reason(reason, protect, "new firm: protected from D")
     return np.where(protect, "C", grade).astype(STRING), reason
 
 
 def _apply_fixed(fixed, grade, reason):
     has_fixed = fixed != ""
-    computed = np.strings.add(np.strings.add("fixed by planner (computed ", grade), ")")
+    if not has_fixed.any():
+        return grade, reason
+    rows = np.flatnonzero(has_fixed)
+    computed = np.full(len(grade), "", dtype=STRING)
+    computed[rows] = np.strings.add(np.strings.add("fixed by planner (computed ", grade[rows]),
+                                    ")")
     reason = add_reason(reason, has_fixed & (fixed != grade), computed)
     reason = add_reason(reason, has_fixed & (fixed == grade), "fixed by planner")
     return np.where(has_fixed, fixed, grade).astype(STRING), reason
@@ -217,8 +234,11 @@ def _apply_fixed(fixed, grade, reason):
 
 def _fixed_grades(frame: pd.DataFrame) -> np.ndarray:
     """Planner-fixed grades, upper-cased; anything but A/B/C/D/U is an input error."""
-    fixed = np.strings.upper(_str_column(frame, "grade").astype(STRING))
-    bad = (fixed != "") & ~np.isin(fixed.astype(object), ALL_GRADES)
+    fixed = _str_column(frame, "grade").astype(STRING)
+    given = np.flatnonzero(fixed != "")           # usually few: look at those only
+    fixed[given] = np.strings.upper(fixed[given])
+    bad = np.zeros(len(fixed), dtype=bool)
+    bad[given] = ~np.isin(fixed[given].astype(object), ALL_GRADES)
     if bad.any():
         errors = ErrorCollector()
         rows = (frame["source_row"].to_numpy() if "source_row" in frame.columns
