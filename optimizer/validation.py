@@ -117,9 +117,12 @@ def coerce_column(raw: pd.Series, col: Column, header: str, rows: np.ndarray, pa
     if col.kind == "str":
         return text
     if col.kind == "bool":
-        low = text.str.lower()
-        is_true = low.isin(TRUE_WORDS).to_numpy()
-        is_false = low.isin(FALSE_WORDS).to_numpy()
+        # a yes/no column holds few distinct words: look each up once (str.lower, as
+        # the per-cell way), then spread the answers by code
+        codes, words = pd.factorize(text.to_numpy(dtype=object), use_na_sentinel=False)
+        low = [str(w).lower() for w in words]
+        is_true = np.array([w in TRUE_WORDS for w in low] or [False])[codes]
+        is_false = np.array([w in FALSE_WORDS for w in low] or [False])[codes]
         bad = ~(is_true | is_false | empty)
         _report(errors, bad, rows, path, header, "not a yes/no value (true/false, 1/0, 是/否)",
                 "boolean", text)
@@ -209,7 +212,8 @@ def validate_table(raw: pd.DataFrame, columns: tuple[Column, ...], path: Path, *
         if col.unique and col.name in out:
             _check_unique(out[col.name], headers.get(col.name, col.name), rows, path, errors)
     if "grade" in out:
-        bad = (~out["grade"].str.upper().isin(FIXED_GRADES)).to_numpy()
+        codes, given = pd.factorize(out["grade"].to_numpy(dtype=object), use_na_sentinel=False)
+        bad = np.array([str(g).upper() not in FIXED_GRADES for g in given] or [False])[codes]
         _report(errors, bad, rows, path, headers.get("grade", "grade"),
                 "a planner-fixed grade must be A, B, C, D, U or empty", "planner-fixed grade",
                 out["grade"])

@@ -313,3 +313,25 @@ def pd_testing():
     import pandas.testing
 
     return pandas.testing
+
+
+HEAD_CASES = [b"a,b\n1,2\n3,4\n", b"\n\n\n\n\na,b\n1,2\n",
+              b"sep=;\r\na;b\r\n1;2\r\n" + b"x;y\r\n" * 500,
+              b"\r\n" * 700 + b"id,name\n" + "甲,乙\n".encode() * 400,
+              b"a,b\r1,2\r3,4\r" * 300, b"id\n" + b"x" * 2000 + b"\n1\n2\n", b"id,name\n"]
+
+
+@pytest.mark.parametrize("raw", HEAD_CASES)
+def test_the_head_of_a_utf8_file_gives_the_same_first_lines(raw):
+    """The CSV reader finds header and "sep=" hint in a prefix of a UTF-8 file (it
+    is not decoded twice): the same first two lines as in the whole text, wherever
+    the prefix is cut (tiny prefix sizes force every path)."""
+    import re
+
+    from optimizer.io.tables import _head
+
+    def first_two(text):
+        return (re.split(r"\r\n|\r|\n", text.lstrip("\r\n"), maxsplit=2) + ["", ""])[:2]
+
+    for size in (1, 7, 64, 1 << 16):
+        assert first_two(_head(raw, size=size)) == first_two(raw.decode("utf-8"))
