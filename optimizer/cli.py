@@ -7,6 +7,7 @@ traceback; ``--debug`` shows the traceback of an internal error.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import sys
@@ -17,6 +18,27 @@ from pathlib import Path
 # takes CPU from the run's other processes (0.15 CPU-s at 100,000 firms). Set before
 # numpy is imported; a user's own setting wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def _keep_freed_memory() -> None:
+    """glibc's malloc gives every block of 128 KB or more its own mapping, and hands
+    freed memory back to the system: a run then touches fresh pages again and again
+    (the kernel zeroes each one), and page faults were a fifth of its CPU time at
+    100,000 firms. Blocks up to 256 MB come from the heap instead and freed memory is
+    kept for reuse up to 1 GB: 0.1–0.15 s less per run in alternating pairs, the same
+    peak memory. Only with glibc, and not when the user tunes malloc himself."""
+    if not sys.platform.startswith("linux") or "GLIBC_TUNABLES" in os.environ or \
+            any(key.startswith("MALLOC_") for key in os.environ):
+        return
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):       # another C library (musl): left as it is
+        return
+    mallopt(-3, 256 << 20)                  # M_MMAP_THRESHOLD
+    mallopt(-1, 1 << 30)                    # M_TRIM_THRESHOLD
+
+
+_keep_freed_memory()
 
 import click  # noqa: E402
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -98,3 +99,35 @@ def test_compare_two_finished_runs(cli, tmp_path, small_case):
     assert (tmp_path / "cmp" / "report.html").exists() and (tmp_path / "cmp" / "report.xlsx").exists()
     code, _, err = cli("compare", tmp_path / "small_case_missing", "-o", tmp_path / "x")
     assert code == 2
+
+
+def test_malloc_is_tuned_once_unless_the_user_tunes_it(monkeypatch):
+    """The CLI keeps freed memory for reuse (mallopt), except when the user set glibc's
+    own knobs, or the C library is not glibc."""
+    import optimizer.cli as cli_module
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(cli_module.ctypes, "CDLL", lambda name: FakeLibc())
+    monkeypatch.setattr(cli_module.sys, "platform", "linux")
+    for key in [k for k in os.environ if k.startswith("MALLOC_") or k == "GLIBC_TUNABLES"]:
+        monkeypatch.delenv(key)
+    cli_module._keep_freed_memory()
+    assert calls == [(-3, 256 << 20), (-1, 1 << 30)]
+    calls.clear()
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    cli_module._keep_freed_memory()
+    assert calls == []
+
+    def no_glibc(name):
+        raise OSError("not found")
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    monkeypatch.setattr(cli_module.ctypes, "CDLL", no_glibc)
+    cli_module._keep_freed_memory()           # quietly left alone
+    assert calls == []
