@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import pandas as pd
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 from optimizer.io.child import can_fork, fork_call, reap
@@ -57,19 +58,15 @@ class Body:
 
     def text_column(self, j: int) -> tuple[list, np.ndarray, bool]:
         """Text column ``j`` looked at once for all its chunks: (cells with "" for None,
-        positions of the None cells, whether no cell needs escaping)."""
+        positions of the None cells, whether no cell needs escaping). Made where first
+        needed: the workbook process and its helper each look at the columns they format
+        (forking first lets the helper start 0.1 s sooner at 100,000 firms)."""
         if j not in self._texts:
             values = self.columns[j]
-            blank = np.fromiter((i for i, v in enumerate(values) if v is None), dtype=np.int64)
+            blank = np.flatnonzero(pd.isna(np.asarray(values, dtype=object)))  # C-speed
             filled = ["" if v is None else v for v in values] if blank.size else values
-            self._texts[j] = (filled, blank, _all_plain(values))
+            self._texts[j] = (filled, blank, _all_plain(filled))
         return self._texts[j]
-
-    def prepare(self) -> None:
-        """Look at every text column now (before a helper is forked: both use it)."""
-        for j, text in enumerate(self.text):
-            if text:
-                self.text_column(j)
 
     @property
     def n_rows(self) -> int:
@@ -164,8 +161,6 @@ class Chunks:
         self._news = b""
         cells = sum(b.n_rows * len(b.columns) for b in bodies)
         if helper and cells >= HELPER_MIN_CELLS and len(self.tasks) > 1 and can_fork():
-            for body in bodies:
-                body.prepare()
             self.spool = Path(spool_dir or tempfile.gettempdir()) / f".mujun-xlsx-{os.getpid()}"
             task_r, self.task_w = os.pipe()
             self.news_r, news_w = os.pipe()
