@@ -215,7 +215,8 @@ def enterprise_wide(results: list[VariantResult]) -> tuple[pd.DataFrame, list[st
     ident_cols = ["id", "name", "zone_id", "grade", "score"] + \
         [f"{r}_before" for r in resources] + ["value_before"]
     ident = pd.concat([a[[c for c in ident_cols if c in a.columns]] for a in allocs])
-    ident = ident.drop_duplicates("id", keep="first").sort_values("id", kind="mergesort")
+    if not (len(allocs) == 1 and _strictly_increasing(ident["id"])):   # else as it is
+        ident = ident.drop_duplicates("id", keep="first").sort_values("id", kind="mergesort")
     ids = ident["id"].to_numpy()
     columns, keys, groups = [ident[c].reset_index(drop=True) for c in ident.columns], \
         list(ident.columns), []
@@ -223,13 +224,23 @@ def enterprise_wide(results: list[VariantResult]) -> tuple[pd.DataFrame, list[st
     for res in results:
         if "id" not in res.allocation.columns:
             continue
-        alloc = res.allocation.drop_duplicates("id").set_index("id").reindex(ids)
+        alloc = res.allocation
+        if len(alloc) == len(ids) and np.array_equal(alloc["id"].to_numpy(), ids):
+            alloc = alloc.set_index("id")           # already the sorted unique ids
+        else:
+            alloc = alloc.drop_duplicates("id").set_index("id").reindex(ids)
         cols = _variant_columns(alloc, resources, grade0)
         groups.append((res.name, len(keys), len(keys) + len(cols) - 1))
         columns += [alloc[c].reset_index(drop=True) for c in cols]
         keys += cols
     frame = pd.concat(columns, axis=1, ignore_index=True)
     return frame, keys, groups
+
+
+def _strictly_increasing(ids: pd.Series) -> bool:
+    """Sorted and unique (a result read back is sorted by id): nothing to drop or sort."""
+    values = ids.to_numpy(dtype=object)
+    return bool(len(values) < 2 or (values[1:] > values[:-1]).all())
 
 
 def _variant_columns(alloc: pd.DataFrame, resources: list[str], grade0) -> list[str]:
