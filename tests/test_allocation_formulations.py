@@ -208,7 +208,7 @@ def _demo_case():
 @pytest.mark.parametrize("data,limits,gives_up", [
     ("demo", {}, False),                                   # good sample prices
     ("synthetic", {}, True),                               # poor ones: most columns freed
-    ("synthetic", {"TRY_WORKING_SHARE": 1.0}, False),      # ... sifted anyway: 3 rounds
+    ("synthetic", {"TRY_WORKING_SHARE": 1.0, "TRY_SOLVED_SHARE": 9.0}, False),  # sifted anyway
     ("demo", {"TRY_ROUNDS": 0}, True)])                    # out of rounds
 def test_tentative_sifting_is_exact_whether_it_finishes_or_gives_up(data, limits, gives_up,
                                                                    monkeypatch):
