@@ -30,8 +30,8 @@ segment columns for interior point):
     synthetic 1,000,000 × 4: 52.7 s, 2.9 GB (sifting + IPM)
     sixth session:          --demo-like 100,000: engine 0.71–0.72 s (38–40×), `mujun run`
                             2.81–3.22 s against 26.1–28.3 s direct (8.5–9.3×, 4.3–4.8
-                            CPU-s); synthetic 100,000 × 4: 1.89 s against 23.3–23.9 s
-                            (12.3–12.6×); synthetic 1,000,000 × 4: 25.3 s, 1.71 GB
+                            CPU-s); synthetic 100,000 × 4: 1.90 s against 24.52 s in
+                            the same run (12.9×); synthetic 1,000,000 × 4: 25.3 s, 1.71 GB
     --demo-like 100,000:    fifth session: engine 0.95–0.97 s, direct-scipy 27.8–28.1 s
                             (29×); `mujun run` 3.92–4.12 s (6.7–7.2×, 5.8–6.1 CPU-s)
                             synthetic 100,000 × 4 then: 2.12 s against 24.85 s (11.7×);
