@@ -50,7 +50,7 @@ def neutralise(values: pd.Series) -> pd.Series:
 def _float_cells(values: np.ndarray) -> list[str]:
     """"%.6f" text of each value, "" for NaN; round-off below 5e-7 prints as 0
     (:func:`float_cells_values` says which numbers these texts read back as)."""
-    return fixed6_texts(np.where(np.abs(values) < 5e-7, 0.0, values))
+    return fixed6_texts(_round_off(values))
 
 
 def fixed6_texts(values: np.ndarray) -> list[str]:
@@ -90,8 +90,13 @@ def fixed6_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def float_cells_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """What the CSV holds for each float: (values after the round-off rule of
     :func:`_float_cells`, millionths and where they are exact as in ``fixed6_counts``)."""
-    values = np.where(np.abs(values) < 5e-7, 0.0, values)
+    values = _round_off(values)
     return (values, *fixed6_counts(values))
+
+
+def _round_off(values: np.ndarray) -> np.ndarray:
+    """Solver round-off below 5e-7 written as 0 (no "-0.000000" either)."""
+    return np.where(np.abs(values) < 5e-7, 0.0, values)
 
 
 def _fixed6_marked(count: np.ndarray) -> list[str]:

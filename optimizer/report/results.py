@@ -105,7 +105,7 @@ def as_read_back(frame: pd.DataFrame, *, neutral: set[str] | None = None,
             out[name] = pd.Series(cells, dtype="str") if name in TEXT_COLUMNS else \
                 pd.Series(column.to_numpy(bool))
         elif name in TEXT_COLUMNS:
-            if kind in ("f", "i", "u") or pd.api.types.is_numeric_dtype(column.dtype):
+            if pd.api.types.is_numeric_dtype(column.dtype):
                 return None
             out[name] = text_cell_values(column, name in neutral).astype("str") \
                 .reset_index(drop=True)
