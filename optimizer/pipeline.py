@@ -59,25 +59,31 @@ def _enterprises_key(settings: Scenario) -> tuple:
 
 
 _EARLY = None      # optimizer.io.child.Inbox of the early reader, while one runs
+_EARLY_SHEET = False    # ... asked to make the grades sheet too
 
 
-def read_early(settings: Scenario) -> bool:
+def read_early(settings: Scenario, *, sheet: bool = False) -> bool:
     """Start reading and grading the enterprises of ``settings`` in a forked child.
 
     For a run with a spare core: the child reads the enterprise table, grades it and
     formats grades.csv while this process goes on importing the solver, geometry and
-    report modules and reading the zones. What the child sends is taken where the
+    report modules and reading the zones. With ``sheet`` (a lone run, whose report shows
+    these grades) it also makes the grades as the report reads them back and the
+    grades sheet of report.xlsx, formatted and compressed (:func:`grades_sheet`), while
+    this process allocates. What the child sends is taken where the
     pipeline would compute it (:func:`_enterprises`, :func:`grade`,
-    :func:`grades_csv`); whatever it does not send (it failed, or the grades depend on
-    zones found from parcels) is computed here as usual, so input errors are raised
-    here. False when forking is unsafe (threads) or a reader already runs.
+    :func:`grades_csv`, :func:`grades_sheet`); whatever it does not send (it failed, or
+    the grades depend on zones found from parcels) is computed here as usual, so input
+    errors are raised here. False when forking is unsafe (threads) or a reader already
+    runs.
     """
-    global _EARLY
+    global _EARLY, _EARLY_SHEET
     from optimizer.io.child import can_fork, fork_messages
 
     if _EARLY is not None or not can_fork():
         return False
-    _EARLY = fork_messages(_read_and_grade, settings)
+    _EARLY = fork_messages(_read_and_grade, settings, sheet)
+    _EARLY_SHEET = sheet
     return True
 
 
@@ -89,7 +95,7 @@ def end_early() -> None:
         _EARLY = None
 
 
-def _read_and_grade(outbox, settings: Scenario) -> None:
+def _read_and_grade(outbox, settings: Scenario, sheet: bool) -> None:
     """In the child of :func:`read_early`."""
     from optimizer.evaluation import grade_enterprises
 
@@ -102,6 +108,12 @@ def _read_and_grade(outbox, settings: Scenario) -> None:
     grades = grade_enterprises(enterprises, load_model(_stamp(settings.scenario.model)))
     outbox.send("graded", _grade_key(settings), grades)
     outbox.send("csv", _grade_key(settings), grades_csv(grades))
+    if sheet:
+        from optimizer.report.results import as_read_back
+        from optimizer.report.xlsx import prerender_body
+
+        back = as_read_back(grades, **grades_csv_options(grades))
+        outbox.send("sheet", _grade_key(settings), None if back is None else prerender_body(back))
 
 
 @functools.lru_cache(maxsize=8)
@@ -236,8 +248,10 @@ def grade(settings: Scenario, enterprises: pd.DataFrame):
         grades = None
         if _EARLY is not None:
             grades = _EARLY.take("graded", key)
-            if grades is not None:          # its grades.csv follows (grades_csv)
+            if grades is not None:          # its grades.csv (and sheet) follow
                 _CACHE[("early csv", id(grades))] = (grades, key)
+                if _EARLY_SHEET:
+                    _CACHE[("early sheet", id(grades))] = (grades, key)
         if grades is None:
             grades = grade_enterprises(enterprises, model)
         return model, grades, _with_grades(enterprises, grades)
@@ -308,6 +322,18 @@ def grades_csv(grades: pd.DataFrame) -> bytes:
         if text is not None:
             _CACHE[key] = (grades, text)
     return _cached(key, lambda: (grades, compute()))[1]
+
+
+def grades_sheet(grades: pd.DataFrame):
+    """A callable giving the report.xlsx body of these very grades as the report reads
+    them back (a ``sheetdata.Deflated``, or None), made by the early reader's child
+    (:func:`read_early` with ``sheet``); None when no child makes it. The caller calls
+    it as late as it can, before :func:`end_early`, so as not to wait for the child."""
+    early = _CACHE.pop(("early sheet", id(grades)), None)
+    if early is None or early[0] is not grades or _EARLY is None:
+        return None
+    inbox, key = _EARLY, early[1]
+    return lambda: inbox.take("sheet", key) if inbox is _EARLY else None
 
 
 def write_grades(grades: pd.DataFrame, folder: Path) -> None:
@@ -393,7 +419,11 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
         if result.status in ("time_limit", "error"):
             raise solver_failure(run.name, result)
         folder.mkdir(parents=True, exist_ok=True)
-        written = write_results(result, folder, tiers=tiers, variant=run.name, helper=spare_core)
+        # no helper beside an early reader's child still making the grades sheet: a
+        # third process on two cores slowed both (0.3 s later at 100,000 firms)
+        busy = ("early sheet", id(grades)) in _CACHE
+        written = write_results(result, folder, tiers=tiers, variant=run.name,
+                                helper=spare_core and not busy)
         ok = True
     finally:
         finish_grades(aside, grades, folder, ok=ok)
@@ -418,6 +448,8 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
             name: as_read_back(written[name], **(grades_csv_options(grades)
                                                  if name == "grades" else {}))
             for name in keep_tables}
+        if "grades" in keep_tables and (sheet := grades_sheet(grades)) is not None:
+            summary["xlsx_bodies"] = {"grades": sheet}
     return summary
 
 

@@ -125,3 +125,86 @@ def test_enterprises_sheet_names_the_variants_beyond_its_cell_budget(tmp_path, m
     notes = [v for v in top if v and "more variants not shown" in v]
     assert len(notes) == 1 and "strict-D, energy-0.95" in notes[0]
     assert [v for v in top if v and v.startswith("方案 variant")] == ["方案 variant: base"]
+
+
+# ---------------------------------------------------------------- a body made ahead
+
+def members(path) -> dict[str, bytes]:
+    """Every zip member's uncompressed bytes (docProps/core.xml holds the write time)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None          # every member's CRC-32 checks out
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+@pytest.fixture(scope="module")
+def fake_run(tmp_path_factory):
+    from optimizer.report.results import load_run
+
+    root = tmp_path_factory.mktemp("ahead")
+    dirs, manifest = write_fake_run(root / "run", n=2500, hostile=True)   # 3 chunks of rows
+    comparison = write_comparison(dirs, root / "comparison.csv")
+    return dirs, manifest, comparison, load_run
+
+
+@pytest.mark.parametrize("how", ["copied", "zipfile changed", "no isal"])
+def test_a_grades_body_made_ahead_gives_the_same_workbook(fake_run, tmp_path, monkeypatch, how):
+    """The early reader's child formats and compresses the grades rows (prerender_body);
+    the workbook copies them in. Its content is that of a workbook formatted in one go,
+    whether the rows are copied compressed or (zipfile not as expected, no ISA-L)
+    inflated and written through zipfile."""
+    import sys
+
+    from optimizer.report import sheetdata
+    from optimizer.report.results import first_table
+    from optimizer.report.xlsx import prerender_body, render_xlsx
+
+    dirs, manifest, comparison, load_run = fake_run
+    deflated, real_deflate = [], sheetdata.fast_deflate
+    monkeypatch.setattr(sheetdata, "fast_deflate", lambda out: deflated.append(1)
+                        or real_deflate(out))
+    render_xlsx(tmp_path / "plain.xlsx", load_run(dirs), manifest, comparison)
+    members_deflated = len(deflated)
+    if how == "no isal":
+        monkeypatch.setitem(sys.modules, "isal", None)          # import isal fails
+    results = load_run(dirs)
+    grades = first_table(results, "grades")
+    results[0].xlsx_bodies = {"grades": prerender_body(grades)}
+    if how == "zipfile changed":
+        monkeypatch.setattr(sheetdata, "_ZLIB_PROBE", object())    # not the compressor found
+    shapes, real = [], sheetdata.chunk_xml
+    monkeypatch.setattr(sheetdata, "chunk_xml",
+                        lambda body, start: shapes.append((body.n_rows, body.n_cols))
+                        or real(body, start))
+    render_xlsx(tmp_path / "ahead.xlsx", results, manifest, comparison)
+    # the enterprises rows (another shape) were formatted here, the grades rows were not
+    assert grades.shape not in shapes and any(rows == len(grades) for rows, _ in shapes)
+    # copied: the grades member is not compressed here
+    assert len(deflated) - members_deflated == members_deflated - (how == "copied")
+    assert members(tmp_path / "ahead.xlsx") == members(tmp_path / "plain.xlsx")
+
+
+def test_a_body_made_for_another_table_is_not_used(fake_run, tmp_path):
+    from optimizer.report.results import first_table
+    from optimizer.report.xlsx import prerender_body, render_xlsx
+
+    dirs, manifest, comparison, load_run = fake_run
+    render_xlsx(tmp_path / "plain.xlsx", load_run(dirs), manifest, comparison)
+    results = load_run(dirs)
+    grades = first_table(results, "grades")
+    results[0].xlsx_bodies = {"grades": prerender_body(grades.iloc[:-1])}   # one row short
+    render_xlsx(tmp_path / "other.xlsx", results, manifest, comparison)
+    assert members(tmp_path / "other.xlsx") == members(tmp_path / "plain.xlsx")
+
+
+def test_formats_have_fixed_style_numbers(tmp_path):
+    """A body made without a workbook names its formats by the numbers the workbook gives
+    them, whatever sheet uses a format first."""
+    from optimizer.report.xlsx import STYLES, XF_INDEX, _Book, cell_style
+
+    book = _Book(tmp_path / "b.xlsx")
+    assert book.fixed and list(XF_INDEX.values()) == list(range(1, len(STYLES) + 1))
+    assert book.num("0.0").xf_index == cell_style(False, "land_mu_change_pct").xf_index
+    assert book.text.xf_index == cell_style(True, "name").xf_index
+    book.wb.close()

@@ -259,6 +259,64 @@ def test_a_single_run_on_two_cores_equals_one_core(tmp_path):
     assert outs[1] == outs[2] and "base/grades.csv" in outs[1]
 
 
+LONE_SCRIPT = """
+import os, sys
+from optimizer import pipeline
+from optimizer.report import sheetdata
+from optimizer.cli import main
+
+scenario, out, log_path = sys.argv[1:4]
+real_chunk, real_early = sheetdata.chunk_xml, pipeline._read_and_grade
+
+def log(text):
+    with open(log_path, "a") as fh:
+        fh.write(text + "\\n")
+
+def chunk_xml(body, start):
+    log(f"{os.getpid()} {body.n_rows} {body.n_cols}")
+    return real_chunk(body, start)
+
+def read_and_grade(outbox, settings, sheet):
+    log(f"child {os.getpid()} {sheet}")
+    return real_early(outbox, settings, sheet)
+
+sheetdata.chunk_xml, pipeline._read_and_grade = chunk_xml, read_and_grade
+print(main(["run", scenario, "--variant", "base", "-o", out, "--jobs", "2", "--quiet"]))
+"""
+
+
+def xlsx_members(path: Path) -> dict[str, bytes]:
+    """The workbook's parts, uncompressed, but for its write time and the manifest sheet
+    (timings, jobs)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        return {n: z.read(n) for n in z.namelist()
+                if n not in ("docProps/core.xml", "xl/worksheets/sheet7.xml")}
+
+
+def test_a_lone_run_gets_its_grades_sheet_from_the_early_reader(tmp_path):
+    """A lone run on two cores: the early reader's child formats the grades rows of
+    report.xlsx (no other process does), and every output is that of --jobs 1."""
+    scenario = REPO / "scenarios" / "baseline.toml"
+    done = subprocess.run([sys.executable, "-c", LONE_SCRIPT, str(scenario), str(tmp_path / "two"),
+                           str(tmp_path / "log")], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0 and done.stdout.split()[-1] == "0", done.stderr
+    lines = (tmp_path / "log").read_text().splitlines()
+    child = [line.split()[1] for line in lines if line.startswith("child ")]
+    assert len(child) == 1 and lines[0] == f"child {child[0]} True"
+    grades = pd.read_csv(tmp_path / "two" / "base" / "grades.csv")
+    who = {line.split()[0] for line in lines if line.split()[1:] == [str(n) for n in grades.shape]}
+    assert who == {child[0]}
+    subprocess.run([sys.executable, "-m", "optimizer.cli", "run", str(scenario), "--variant", "base",
+                    "-o", str(tmp_path / "one"), "--jobs", "1", "--quiet"], check=True,
+                   capture_output=True, cwd=REPO)
+    assert csv_bytes(tmp_path / "one") == csv_bytes(tmp_path / "two")
+    assert xlsx_members(tmp_path / "one" / "report.xlsx") == \
+        xlsx_members(tmp_path / "two" / "report.xlsx")
+
+
 EARLY_SCRIPT = """
 import os, sys
 from pathlib import Path
@@ -280,8 +338,8 @@ def guarded(real, step):
         return real(*args, **kwargs)
     return call
 
-def read_early(settings):
-    started.append(real_early(settings))
+def read_early(settings, **options):
+    started.append(real_early(settings, **options))
     return started[-1]
 
 pipeline.read_enterprises = guarded(real_read, "reading")

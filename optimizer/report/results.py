@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,8 @@ class VariantResult:
     grades: pd.DataFrame
     tiers: pd.DataFrame
     boundaries: pd.DataFrame
+    # table → report.xlsx body of it made ahead (sheetdata.Deflated; the run's grades)
+    xlsx_bodies: dict = field(default_factory=dict)
 
     @property
     def resources(self) -> list[str]:

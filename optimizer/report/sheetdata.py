@@ -45,6 +45,23 @@ _ROW_START = re.compile(rb'<row r="(\d+)"')
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
+@dataclass(frozen=True)
+class Deflated:
+    """The rows of a body formatted and compressed ahead of the workbook, by another
+    process (:func:`deflate_body`): the early reader's child does the grades sheet while
+    the run allocates. ``data`` is raw deflate ending on a byte boundary with no final
+    block (a sync flush), so it is copied as it is into the sheet's zip member between
+    the compressed XML before and after it; ``crc`` and ``size`` are the CRC-32 and
+    length of its XML, combined into the member's."""
+
+    data: bytes
+    crc: int
+    size: int
+    first_row: int
+    n_rows: int
+    n_cols: int
+
+
 @dataclass
 class Body:
     """Rows ``first_row``… (0-based) of one sheet: one entry per column."""
@@ -54,6 +71,8 @@ class Body:
     text: list[bool]
     formats: list            # xlsxwriter Format per column (index known after close)
     note: tuple | None = None  # (text, Format) on the row after the body
+    deflated: Deflated | None = None   # the rows formatted and compressed ahead; then
+                                       # ``columns`` is empty (see Deflated)
     _texts: dict = field(default_factory=dict, init=False, repr=False)   # see text_column
 
     def text_column(self, j: int) -> tuple[list, np.ndarray, bool]:
@@ -70,7 +89,18 @@ class Body:
 
     @property
     def n_rows(self) -> int:
+        if self.deflated is not None:
+            return self.deflated.n_rows
         return len(self.columns[0]) if self.columns else 0
+
+    @property
+    def n_cols(self) -> int:
+        return self.deflated.n_cols if self.deflated is not None else len(self.columns)
+
+    @property
+    def cells(self) -> int:
+        """Cells still to be formatted (none for a deflated body)."""
+        return 0 if self.deflated is not None else self.n_rows * self.n_cols
 
     @property
     def last_row(self) -> int:
@@ -110,10 +140,14 @@ class Bodies:
                     if not bodies:
                         dst.writestr(_copy_info(info), data)
                         continue
-                    cells = sum(b.n_rows * len(b.columns) for b in bodies)
+                    cells = sum(b.n_rows * b.n_cols for b in bodies)
                     with dst.open(_copy_info(info), "w", force_zip64=cells > 10_000_000) as out:
-                        fast_deflate(out)
-                        write_overlapped(out, _sheet_pieces(data, bodies, chunks))
+                        pieces = _sheet_pieces(data, bodies, chunks)
+                        if any(b.deflated is not None for b in bodies):
+                            write_with_deflated(out, pieces)
+                        else:
+                            fast_deflate(out)
+                            write_overlapped(out, pieces)
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -147,7 +181,7 @@ class Chunks:
     def __init__(self, bodies: list[Body], *, helper: bool = False, spool_dir: Path | None = None,
                  gate: int | None = None):
         self.bodies = bodies
-        self.tasks = [(i, start) for i, body in enumerate(bodies)
+        self.tasks = [(i, start) for i, body in enumerate(bodies) if body.deflated is None
                       for start in range(0, body.n_rows, ROWS_PER_CHUNK)]
         self.pid = None
         self.spool = None
@@ -159,7 +193,7 @@ class Chunks:
         self.ready: dict[int, bytes] = {}   # formatted here ahead of need
         self.by_helper = 0              # chunks the helper formatted (for tests and timings)
         self._news = b""
-        cells = sum(b.n_rows * len(b.columns) for b in bodies)
+        cells = sum(b.cells for b in bodies)
         if helper and cells >= HELPER_MIN_CELLS and len(self.tasks) > 1 and can_fork():
             self.spool = Path(spool_dir or tempfile.gettempdir()) / f".mujun-xlsx-{os.getpid()}"
             task_r, self.task_w = os.pipe()
@@ -263,7 +297,13 @@ class Chunks:
         return data
 
     def xml(self, body: Body):
-        """The chunks of ``body`` (the next body in order), then its note row."""
+        """The chunks of ``body`` (the next body in order), then its note row; a
+        deflated body's rows come as its :class:`Deflated` (see :func:`write_with_deflated`)."""
+        if body.deflated is not None:
+            yield body.deflated
+            if body.note is not None:
+                yield note_xml(body)
+            return
         i = next(k for k, b in enumerate(self.bodies) if b is body)
         for t, (j, _) in enumerate(self.tasks):
             if j == i:
@@ -346,6 +386,79 @@ ISAL_LEVEL = 1    # ISA-L's levels are 0–3; 1 is as fast as 0 here and 23% sma
 _ZLIB_PROBE = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
 
 
+def _raw_compressor():
+    """Raw deflate (no zlib header), as a zip member holds it: ISA-L, else zlib."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+    return isal_zlib.compressobj(ISAL_LEVEL, isal_zlib.DEFLATED, -15)
+
+
+def _crc32(data: bytes, value: int = 0) -> int:
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return zlib.crc32(data, value)
+    return isal_zlib.crc32(data, value)
+
+
+def deflate_body(body: Body) -> Deflated:
+    """Format the rows of ``body`` and compress them for :func:`write_with_deflated`
+    (in whichever process has the time; the bytes are those the workbook would write)."""
+    compressor, crc, size, parts = _raw_compressor(), 0, 0, []
+    for piece in Chunks([body]).xml(body):
+        crc, size = _crc32(piece, crc), size + len(piece)
+        parts.append(compressor.compress(piece))
+    parts.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+    return Deflated(b"".join(parts), crc, size, body.first_row, body.n_rows, body.n_cols)
+
+
+def write_with_deflated(out, pieces) -> None:
+    """Write ``pieces`` (XML bytes and :class:`Deflated` rows) to the zip member ``out``
+    just opened for writing: the XML is compressed here, each Deflated copied as it is,
+    every part ending on a sync flush; the member's own compressor, which saw no byte,
+    ends the stream with an empty final block when ``out`` closes. CRC-32 and size are
+    kept as zipfile would (CRC-32s of the copied parts combined: ISA-L's crc32_combine).
+
+    zipfile has no public way to add compressed bytes to a member: this writes to the
+    private ``_fileobj`` and sums ``_crc``, ``_file_size`` and ``_compress_size`` of a
+    ``ZipFile.open(..., "w")`` stream (CPython 3.11–3.14), only when that is exactly
+    what it finds and ISA-L is there; otherwise each Deflated is inflated and written
+    through zipfile as usual (same file content)."""
+    try:
+        from isal import isal_zlib
+        crc32_combine = isal_zlib.crc32_combine
+    except (ImportError, AttributeError):
+        crc32_combine = None
+    known = all(hasattr(out, name) for name in ("_fileobj", "_crc", "_file_size",
+                                                 "_compress_size", "_compressor"))
+    if crc32_combine is None or not known or out._file_size != 0 or \
+            type(out._compressor) is not type(_ZLIB_PROBE):
+        fast_deflate(out)
+        write_overlapped(out, (zlib.decompressobj(-15).decompress(p.data)
+                               if isinstance(p, Deflated) else p for p in pieces))
+        return
+
+    def put(data: bytes) -> None:
+        out._fileobj.write(data)
+        out._compress_size += len(data)
+
+    compressor = _raw_compressor()
+    for piece in pieces:
+        if isinstance(piece, Deflated):
+            put(compressor.flush(zlib.Z_SYNC_FLUSH))
+            compressor = _raw_compressor()
+            put(piece.data)
+            out._crc = crc32_combine(out._crc, piece.crc, piece.size)
+            out._file_size += piece.size
+        elif piece:
+            put(compressor.compress(piece))
+            out._crc = _crc32(piece, out._crc)
+            out._file_size += len(piece)
+    put(compressor.flush(zlib.Z_SYNC_FLUSH))
+
+
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     out.compress_type = zipfile.ZIP_DEFLATED
@@ -391,7 +504,7 @@ def _with_dimension(head: bytes, bodies: list[Body]) -> bytes:
     (r0, c0), (r1, c1) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last)
     for body in bodies:
         r0, r1 = min(r0, body.first_row), max(r1, body.last_row)
-        c0, c1 = min(c0, 0), max(c1, len(body.columns) - 1)
+        c0, c1 = min(c0, 0), max(c1, body.n_cols - 1)
     new = f'<dimension ref="{xl_rowcol_to_cell(r0, c0)}:{xl_rowcol_to_cell(r1, c1)}"/>'
     return head[:match.start()] + new.encode() + head[match.end():]
 
