@@ -36,6 +36,8 @@ STEPS = {
     "optimizer.pipeline": ["prepare", "grade", "write_grades_aside", "finish_grades", "warm",
                            "_read_and_grade", "grades_csv"],
     "optimizer.allocation.engine": ["allocate"],
+    "optimizer.validation": ["read_enterprises"],
+    "optimizer.evaluation": ["grade_enterprises"],
     "optimizer.io.results": ["write_results"],
     "optimizer.report.results": ["load_variant"],
     "optimizer.report.comparison": ["write_comparison"],
