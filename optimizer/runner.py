@@ -252,12 +252,19 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
                 # taken as late as can be, before the child is ended
                 result.xlsx_bodies = {table: body() if callable(body) else body
                                       for table, body in result.xlsx_bodies.items()}
-        finally:
+        except BaseException:
             end_early()
+            raise
+        finally:
             bar and bar.close()
-        finish_top_level(tmp, [s["variant"] for s in summaries], manifest, sf,
-                         parallel=executor == "local" and n_jobs > 1,
-                         results=results if len(results) == len(summaries) else None)
+        try:
+            finish_top_level(tmp, [s["variant"] for s in summaries], manifest, sf,
+                             parallel=executor == "local" and n_jobs > 1,
+                             results=results if len(results) == len(summaries) else None)
+        finally:
+            # the child has sent all it had by now; reaped here, its teardown (freeing
+            # its memory) overlaps the reports instead of delaying them (0.05 s)
+            end_early()
     return summaries
 
 
