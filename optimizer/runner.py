@@ -247,11 +247,6 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
                         (tmp / summary["variant"] / name).write_bytes(data)
             manifest = manifest_for(sf, summaries, executor=executor, n_jobs=n_jobs,
                                     started=started, solver=solver)
-            for result in results:
-                # workbook sheets the early reader's child made (pipeline.grades_sheet):
-                # taken as late as can be, before the child is ended
-                result.xlsx_bodies = {table: body() if callable(body) else body
-                                      for table, body in result.xlsx_bodies.items()}
         except BaseException:
             end_early()
             raise
@@ -262,8 +257,8 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
                              parallel=executor == "local" and n_jobs > 1,
                              results=results if len(results) == len(summaries) else None)
         finally:
-            # the child has sent all it had by now; reaped here, its teardown (freeing
-            # its memory) overlaps the reports instead of delaying them (0.05 s)
+            # ended only now: the workbook asks for the grades sheet the child makes
+            # when it gets there (pipeline.grades_sheet), so nobody waits for it
             end_early()
     return summaries
 

@@ -46,3 +46,34 @@ def test_messages_arrive_whatever_the_order_they_are_taken_in():
 
 def test_a_child_dying_midway_leaves_what_it_sent():
     assert run("dies") == "10000000 0 None True"
+
+
+FORKED_READER = r"""
+import os, sys, time
+from optimizer.io.child import fork_messages
+
+def work(outbox):
+    time.sleep(0.3)                               # nothing announced yet when first asked
+    outbox.send("late", 1, "sheet")
+
+inbox = fork_messages(work)
+busy = []
+reader = os.fork()                                # e.g. the workbook's process
+if reader == 0:
+    got = inbox.take("late", 1, meanwhile=lambda: busy.append("waited"))
+    inbox.take("never sent", 2)                   # the child ends: closed, not reaped here
+    print(got, busy, flush=True)
+    os._exit(0)
+os.waitpid(reader, 0)
+inbox.close()                                     # the parent reaps its child
+print(inbox.news is None, flush=True)
+"""
+
+
+def test_a_forked_process_may_take_messages_and_only_the_parent_reaps():
+    """The workbook's process (forked from the run) takes the grades sheet the early
+    reader's child sends; ``meanwhile`` runs while nothing is announced yet."""
+    done = subprocess.run([sys.executable, "-c", FORKED_READER], capture_output=True, text=True,
+                          cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["sheet ['waited']", "True"]

@@ -148,7 +148,7 @@ def fake_run(tmp_path_factory):
     return dirs, manifest, comparison, load_run
 
 
-@pytest.mark.parametrize("how", ["copied", "zipfile changed", "no isal"])
+@pytest.mark.parametrize("how", ["copied", "asked for", "zipfile changed", "no isal"])
 def test_a_grades_body_made_ahead_gives_the_same_workbook(fake_run, tmp_path, monkeypatch, how):
     """The early reader's child formats and compresses the grades rows (prerender_body);
     the workbook copies them in. Its content is that of a workbook formatted in one go,
@@ -170,7 +170,10 @@ def test_a_grades_body_made_ahead_gives_the_same_workbook(fake_run, tmp_path, mo
         monkeypatch.setitem(sys.modules, "isal", None)          # import isal fails
     results = load_run(dirs)
     grades = first_table(results, "grades")
-    results[0].xlsx_bodies = {"grades": prerender_body(grades)}
+    made, asked = prerender_body(grades), []
+    # "asked for": the workbook asks when its splice gets there, after the enterprises rows
+    results[0].xlsx_bodies = {"grades": made if how != "asked for" else
+                              lambda: asked.append(len(shapes)) or made}
     if how == "zipfile changed":
         monkeypatch.setattr(sheetdata, "_ZLIB_PROBE", object())    # not the compressor found
     shapes, real = [], sheetdata.chunk_xml
@@ -181,11 +184,14 @@ def test_a_grades_body_made_ahead_gives_the_same_workbook(fake_run, tmp_path, mo
     # the enterprises rows (another shape) were formatted here, the grades rows were not
     assert grades.shape not in shapes and any(rows == len(grades) for rows, _ in shapes)
     # copied: the grades member is not compressed here
-    assert len(deflated) - members_deflated == members_deflated - (how == "copied")
+    assert len(deflated) - members_deflated == members_deflated - (how in ("copied", "asked for"))
+    if how == "asked for":
+        assert len(asked) == 1 and asked[0] > 0
     assert members(tmp_path / "ahead.xlsx") == members(tmp_path / "plain.xlsx")
 
 
-def test_a_body_made_for_another_table_is_not_used(fake_run, tmp_path):
+@pytest.mark.parametrize("how", ["one row short", "asked for, one row short", "none came"])
+def test_a_body_made_for_another_table_is_not_used(fake_run, tmp_path, how):
     from optimizer.report.results import first_table
     from optimizer.report.xlsx import prerender_body, render_xlsx
 
@@ -193,7 +199,10 @@ def test_a_body_made_for_another_table_is_not_used(fake_run, tmp_path):
     render_xlsx(tmp_path / "plain.xlsx", load_run(dirs), manifest, comparison)
     results = load_run(dirs)
     grades = first_table(results, "grades")
-    results[0].xlsx_bodies = {"grades": prerender_body(grades.iloc[:-1])}   # one row short
+    short = prerender_body(grades.iloc[:-1])
+    results[0].xlsx_bodies = {"grades": {"one row short": short,
+                                         "asked for, one row short": lambda: short,
+                                         "none came": lambda: None}[how]}
     render_xlsx(tmp_path / "other.xlsx", results, manifest, comparison)
     assert members(tmp_path / "other.xlsx") == members(tmp_path / "plain.xlsx")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import tempfile
 import threading
@@ -71,13 +72,18 @@ class Inbox:
 
     def __init__(self, pid: int, news_fd: int, spool):
         self.pid = pid
+        self.owner = os.getpid()        # only the parent reaps; a forked process may read
         self.news = open(news_fd, "rb")
         self.spool = spool              # deleted by the system when closed
         self.got: dict[tuple, object] = {}
 
-    def take(self, kind: str, key):
+    def take(self, kind: str, key, meanwhile=None):
         """The object sent as ``(kind, key)``, waiting for it; None if the child
-        ended (or failed) without sending it."""
+        ended (or failed) without sending it. ``meanwhile``: called once first if the
+        child has announced nothing yet (work for the time this process would wait)."""
+        if meanwhile is not None and (kind, key) not in self.got and self.news is not None \
+                and not select.select([self.news], [], [], 0)[0]:
+            meanwhile()
         while (kind, key) not in self.got and self.news is not None:
             head = self.news.read(16)
             message = self._read(head) if len(head) == 16 else None
@@ -106,7 +112,8 @@ class Inbox:
         if self.news is not None:
             self.news.close()
             self.news = None
-            reap(self.pid, kill=kill)
+            if os.getpid() == self.owner:
+                reap(self.pid, kill=kill)
             self.spool.close()
 
 

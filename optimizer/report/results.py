@@ -37,7 +37,8 @@ class VariantResult:
     grades: pd.DataFrame
     tiers: pd.DataFrame
     boundaries: pd.DataFrame
-    # table → report.xlsx body of it made ahead (sheetdata.Deflated; the run's grades)
+    # table → report.xlsx body of it made ahead (a sheetdata.Deflated, or a callable
+    # giving one when the workbook needs it: the run's grades, see pipeline.grades_sheet)
     xlsx_bodies: dict = field(default_factory=dict)
 
     @property

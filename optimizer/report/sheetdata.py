@@ -71,8 +71,13 @@ class Body:
     text: list[bool]
     formats: list            # xlsxwriter Format per column (index known after close)
     note: tuple | None = None  # (text, Format) on the row after the body
-    deflated: Deflated | None = None   # the rows formatted and compressed ahead; then
-                                       # ``columns`` is empty (see Deflated)
+    # Rows made ahead by another process: a Deflated, or a callable giving one (or None)
+    # when the splice reaches them; ``columns`` is then empty, the body's size is
+    # ``shape`` (rows, columns) and ``fallback`` makes the columns if what comes does
+    # not fit (see Chunks.xml).
+    ahead: object = None
+    shape: tuple | None = None
+    fallback: object = None
     _texts: dict = field(default_factory=dict, init=False, repr=False)   # see text_column
 
     def text_column(self, j: int) -> tuple[list, np.ndarray, bool]:
@@ -89,18 +94,25 @@ class Body:
 
     @property
     def n_rows(self) -> int:
-        if self.deflated is not None:
-            return self.deflated.n_rows
+        if self.shape is not None:
+            return self.shape[0]
         return len(self.columns[0]) if self.columns else 0
 
     @property
     def n_cols(self) -> int:
-        return self.deflated.n_cols if self.deflated is not None else len(self.columns)
+        return self.shape[1] if self.shape is not None else len(self.columns)
 
     @property
     def cells(self) -> int:
-        """Cells still to be formatted (none for a deflated body)."""
-        return 0 if self.deflated is not None else self.n_rows * self.n_cols
+        """Cells to be formatted by the splice (none when made ahead)."""
+        return 0 if self.ahead is not None else self.n_rows * self.n_cols
+
+    def made_ahead(self) -> Deflated | None:
+        """The rows made ahead, if they are these rows (asking the callable)."""
+        made = self.ahead() if callable(self.ahead) else self.ahead
+        fits = isinstance(made, Deflated) and \
+            (made.first_row, made.n_rows, made.n_cols) == (self.first_row, self.n_rows, self.n_cols)
+        return made if fits else None
 
     @property
     def last_row(self) -> int:
@@ -143,7 +155,7 @@ class Bodies:
                     cells = sum(b.n_rows * b.n_cols for b in bodies)
                     with dst.open(_copy_info(info), "w", force_zip64=cells > 10_000_000) as out:
                         pieces = _sheet_pieces(data, bodies, chunks)
-                        if any(b.deflated is not None for b in bodies):
+                        if any(b.ahead is not None for b in bodies):
                             write_with_deflated(out, pieces)
                         else:
                             fast_deflate(out)
@@ -181,7 +193,7 @@ class Chunks:
     def __init__(self, bodies: list[Body], *, helper: bool = False, spool_dir: Path | None = None,
                  gate: int | None = None):
         self.bodies = bodies
-        self.tasks = [(i, start) for i, body in enumerate(bodies) if body.deflated is None
+        self.tasks = [(i, start) for i, body in enumerate(bodies) if body.ahead is None
                       for start in range(0, body.n_rows, ROWS_PER_CHUNK)]
         self.pid = None
         self.spool = None
@@ -297,10 +309,17 @@ class Chunks:
         return data
 
     def xml(self, body: Body):
-        """The chunks of ``body`` (the next body in order), then its note row; a
-        deflated body's rows come as its :class:`Deflated` (see :func:`write_with_deflated`)."""
-        if body.deflated is not None:
-            yield body.deflated
+        """The chunks of ``body`` (the next body in order), then its note row; rows made
+        ahead come as their :class:`Deflated` (see :func:`write_with_deflated`), or are
+        formatted here if none that fits came."""
+        if body.ahead is not None:
+            made = body.made_ahead()
+            if made is not None:
+                yield made
+            else:
+                whole = Body(body.first_row, body.fallback(), body.text, body.formats)
+                for start in range(0, whole.n_rows, ROWS_PER_CHUNK):
+                    yield chunk_xml(whole, start)
             if body.note is not None:
                 yield note_xml(body)
             return

@@ -107,15 +107,16 @@ def cell_style(text: bool, key: str) -> Style:
 
 def write_table(book: _Book, ws, frame: pd.DataFrame, row: int, keys: list[str] | None = None,
                 filter_and_freeze: bool = True, freeze_cols: int = 1, bulk: bool = False,
-                deflated: Deflated | None = None) -> int:
+                ahead: object = None) -> int:
     """Header (bilingual) + rows from ``row``; returns the next free row.
 
     ``keys`` are the logical column names (for labels/formats) when the frame's own
     column labels are not plain strings. With ``bulk`` the body is written by
     :mod:`optimizer.report.sheetdata` (about 10× faster) and the columns get their
     width and number format here, so cells written below it need their own format.
-    ``deflated``: the body of this very frame made ahead by :func:`prerender_body`,
-    used when it fits (fixed formats, same place and size).
+    ``ahead``: the body of this very frame made ahead by :func:`prerender_body` (a
+    Deflated, or a callable giving it when the splice reaches it), used when it fits
+    (fixed formats, same place and size).
     """
     keys = keys or [str(c) for c in frame.columns]
     room = EXCEL_MAX_ROWS - row - 2            # header row and one row for the note
@@ -130,10 +131,10 @@ def write_table(book: _Book, ws, frame: pd.DataFrame, row: int, keys: list[str] 
                for j, text in enumerate(texts)]
     note = (f"… {dropped} more rows: Excel holds {EXCEL_MAX_ROWS:,} rows per sheet; see the "
             f"CSV files / 超出Excel行数上限") if dropped else None
-    if bulk and deflated is not None and book.fixed and not dropped and \
-            (deflated.first_row, deflated.n_rows, deflated.n_cols) == (row + 1, *frame.shape):
+    if bulk and ahead is not None and book.fixed and not dropped:
         _widths(ws, keys, formats)
-        book.bodies.add(ws, Body(row + 1, [], texts, formats, deflated=deflated))
+        book.bodies.add(ws, Body(row + 1, [], texts, formats, ahead=ahead, shape=frame.shape,
+                                 fallback=lambda: _body(frame, row + 1, texts, formats).columns))
     elif bulk:
         _widths(ws, keys, formats)
         book.bodies.add(ws, _body(frame, row + 1, texts, formats,
@@ -343,16 +344,17 @@ def _enterprise_sheet(book: _Book, results: list[VariantResult]) -> None:
 
 
 def _long_sheet(book: _Book, name: str, frame: pd.DataFrame, freeze_cols: int = 1,
-                deflated: Deflated | None = None) -> None:
+                ahead: object = None) -> None:
     ws = book.wb.add_worksheet(name)
     if frame.empty:
         ws.write_string(0, 0, f"no {name} table in the run / 无数据")
         return
-    write_table(book, ws, frame, 0, freeze_cols=freeze_cols, bulk=True, deflated=deflated)
+    write_table(book, ws, frame, 0, freeze_cols=freeze_cols, bulk=True, ahead=ahead)
 
 
 def _prerendered(results: list[VariantResult], table: str, frame: pd.DataFrame):
-    """The body made ahead for ``frame``, the ``table`` of one of ``results`` (None if none)."""
+    """The body made ahead for ``frame``, the ``table`` of one of ``results`` (a Deflated
+    or a callable giving it; None if none)."""
     return next((res.xlsx_bodies.get(table) for res in results
                  if getattr(res, table) is frame), None)
 
@@ -369,7 +371,7 @@ def render_xlsx(out_path: Path, results: list[VariantResult], manifest: dict,
     _long_sheet(book, "zones", stacked(results, "zones"), freeze_cols=2)
     _enterprise_sheet(book, results)
     grades = first_table(results, "grades")
-    _long_sheet(book, "grades", grades, deflated=_prerendered(results, "grades", grades))
+    _long_sheet(book, "grades", grades, ahead=_prerendered(results, "grades", grades))
     _long_sheet(book, "tiers", stacked(results, "tiers"), freeze_cols=2)
     _long_sheet(book, "manifest", pd.DataFrame(flatten_manifest(manifest),
                                                columns=["key", "value"]))
