@@ -89,11 +89,13 @@ def read_early(settings: Scenario, *, sheet: bool = False) -> bool:
 
 
 def end_early() -> None:
-    """Stop the child of :func:`read_early` (if any) and forget what it sent."""
-    global _EARLY
-    if _EARLY is not None:
-        _EARLY.close(kill=True)
-        _EARLY = None
+    """Stop the child of :func:`read_early` and that of :func:`enterprise_rows_aside`
+    (if any) and forget what they sent."""
+    global _EARLY, _ROWS
+    for inbox in (_EARLY, _ROWS):
+        if inbox is not None:
+            inbox.close(kill=True)
+    _EARLY = _ROWS = None
 
 
 def _read_and_grade(outbox, settings: Scenario, sheet: bool) -> None:
@@ -423,7 +425,10 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
 
     ``spare_core``: this run has a core to itself and the next, so grades.csv is
     written beside the allocation (:func:`write_grades_aside`) and a helper formats
-    half of allocation.csv (``write_results(helper=True)``). ``keep_tables`` (of
+    half of allocation.csv (``write_results(helper=True)``), or, when the allocation
+    is kept for the report, a child makes the enterprises sheet's rows meanwhile
+    (:func:`enterprise_rows_aside`; with the early reader's grades sheet, the
+    summary's ``"xlsx_bodies"``). ``keep_tables`` (of
     "allocation", "grades"): the summary also holds ``"tables"``, those files as a
     reader of the folder would see them (:func:`optimizer.report.results.as_read_back`;
     None where that must read the file)."""
@@ -449,9 +454,12 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
         if grades is None:                  # the early reader's child sent it meanwhile
             grades = grade(settings, enterprises)[1]
         folder.mkdir(parents=True, exist_ok=True)
-        # no helper beside an early reader's child still making the grades sheet: a
-        # third process on two cores slowed both (0.3 s later at 100,000 firms)
-        busy = ("early sheet", id(grades)) in _CACHE
+        back = _allocation_read_back(result) if "allocation" in keep_tables else None
+        rows = enterprise_rows_aside(run.name, back) if spare_core and back is not None \
+            else None
+        # no helper beside the children making workbook rows: a third process on two
+        # cores slowed both (0.3 s later at 100,000 firms)
+        busy = ("early sheet", id(grades)) in _CACHE or rows is not None
         written = write_results(result, folder, tiers=tiers, variant=run.name,
                                 helper=spare_core and not busy)
         ok = True
@@ -473,14 +481,51 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
     if keep_tables:
         from optimizer.report.results import as_read_back
 
-        written["grades"] = grades
         summary["tables"] = {
-            name: as_read_back(written[name], **(grades_csv_options(grades)
-                                                 if name == "grades" else {}))
-            for name in keep_tables}
-        if "grades" in keep_tables and (sheet := grades_sheet(grades)) is not None:
-            summary["xlsx_bodies"] = {"grades": sheet}
+            name: back if name == "allocation" else
+            as_read_back(grades, **grades_csv_options(grades)) for name in keep_tables}
+        bodies = {"grades": grades_sheet(grades) if "grades" in keep_tables else None,
+                  "enterprises": rows}
+        summary["xlsx_bodies"] = {k: v for k, v in bodies.items() if v is not None}
     return summary
+
+
+def _allocation_read_back(result):
+    """allocation.csv as the report reads it back (:func:`as_read_back` of the frame
+    :func:`write_results` writes), made before the file: the enterprises sheet's rows
+    can then be made while the file is written."""
+    from optimizer.io.results import allocation_as_written
+    from optimizer.report.results import as_read_back
+
+    return as_read_back(allocation_as_written(result))
+
+
+_ROWS = None    # optimizer.io.child.Inbox of the child making the enterprises sheet's rows
+
+
+def enterprise_rows_aside(name: str, allocation: pd.DataFrame):
+    """For a lone run with a spare core: fork a child that formats and compresses the
+    rows of report.xlsx's enterprises sheet (``report.xlsx.enterprise_rows``) from
+    ``allocation`` as the report reads it back, while this process writes the result
+    files; a callable giving them to the workbook when its splice gets there (see
+    :func:`grades_sheet`), or None when forking is unsafe (threads)."""
+    global _ROWS
+    from optimizer.io.child import can_fork, fork_messages
+
+    if _ROWS is not None or not can_fork():
+        return None
+    inbox = _ROWS = fork_messages(_enterprise_rows, name, allocation)
+    return lambda: inbox.take("rows", name) if inbox is _ROWS else None
+
+
+def _enterprise_rows(outbox, name: str, allocation: pd.DataFrame) -> None:
+    """In the child of :func:`enterprise_rows_aside`: the variant as the report loads it."""
+    from optimizer.report.results import VariantResult, by_id
+    from optimizer.report.xlsx import enterprise_rows
+
+    empty = pd.DataFrame()
+    result = VariantResult(name, Path(), {}, by_id(allocation), empty, empty, empty, empty, empty)
+    outbox.send("rows", name, enterprise_rows([result]))
 
 
 def solver_failure(run_name: str, result) -> SolverError:

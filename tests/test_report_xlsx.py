@@ -217,3 +217,32 @@ def test_formats_have_fixed_style_numbers(tmp_path):
     assert book.num("0.0").xf_index == cell_style(False, "land_mu_change_pct").xf_index
     assert book.text.xf_index == cell_style(True, "name").xf_index
     book.wb.close()
+
+
+def test_a_lone_runs_enterprise_rows_made_ahead_give_the_same_workbook(tmp_path, monkeypatch):
+    """A lone run's enterprises rows are made by a child of the run while it writes its
+    CSVs (pipeline.enterprise_rows_aside, from the allocation as read back): the
+    workbook copies them; rows made for other variants are not used."""
+    from optimizer.report import sheetdata
+    from optimizer.report.results import load_run
+    from optimizer.report.testing import DEFAULT_VARIANTS
+    from optimizer.report.xlsx import enterprise_rows, render_xlsx
+
+    dirs, manifest = write_fake_run(tmp_path / "run", n=2500, hostile=True,
+                                    variants={"base": DEFAULT_VARIANTS["base"]})
+    comparison = write_comparison(dirs, tmp_path / "comparison.csv")
+    render_xlsx(tmp_path / "plain.xlsx", load_run(dirs), manifest, comparison)
+    results = load_run(dirs)
+    made = enterprise_rows(load_run(dirs))
+    results[0].xlsx_bodies = {"enterprises": lambda: made}
+    shapes, real = [], sheetdata.chunk_xml
+    monkeypatch.setattr(sheetdata, "chunk_xml", lambda body, start:
+                        shapes.append((body.n_rows, body.n_cols)) or real(body, start))
+    render_xlsx(tmp_path / "ahead.xlsx", results, manifest, comparison)
+    rows = (made.n_rows, made.n_cols)
+    assert rows == (2500, 21) and rows not in shapes        # formatted ahead, not here
+    assert members(tmp_path / "ahead.xlsx") == members(tmp_path / "plain.xlsx")
+    with_others = load_run(write_fake_run(tmp_path / "three", n=2500, hostile=True)[0])
+    with_others[0].xlsx_bodies = {"enterprises": made}      # made for the base alone
+    render_xlsx(tmp_path / "three.xlsx", with_others, manifest, comparison)
+    assert (2500, 43) in shapes                             # three variants: formatted here

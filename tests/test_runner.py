@@ -280,7 +280,13 @@ def read_and_grade(outbox, settings, sheet):
     log(f"child {os.getpid()} {sheet}")
     return real_early(outbox, settings, sheet)
 
+def enterprise_rows(outbox, name, allocation):
+    log(f"rows {os.getpid()} {len(allocation)}")
+    return real_rows(outbox, name, allocation)
+
+real_rows = pipeline._enterprise_rows
 sheetdata.chunk_xml, pipeline._read_and_grade = chunk_xml, read_and_grade
+pipeline._enterprise_rows = enterprise_rows
 print(main(["run", scenario, "--variant", "base", "-o", out, "--jobs", "2", "--quiet"]))
 """
 
@@ -296,9 +302,10 @@ def xlsx_members(path: Path) -> dict[str, bytes]:
                 if n not in ("docProps/core.xml", "xl/worksheets/sheet7.xml")}
 
 
-def test_a_lone_run_gets_its_grades_sheet_from_the_early_reader(tmp_path):
+def test_a_lone_run_gets_its_workbook_rows_made_ahead(tmp_path):
     """A lone run on two cores: the early reader's child formats the grades rows of
-    report.xlsx (no other process does), and every output is that of --jobs 1."""
+    report.xlsx, another child the enterprises rows (no other process does either), and
+    every output is that of --jobs 1."""
     scenario = REPO / "scenarios" / "baseline.toml"
     done = subprocess.run([sys.executable, "-c", LONE_SCRIPT, str(scenario), str(tmp_path / "two"),
                            str(tmp_path / "log")], capture_output=True, text=True, cwd=REPO)
@@ -309,6 +316,12 @@ def test_a_lone_run_gets_its_grades_sheet_from_the_early_reader(tmp_path):
     grades = pd.read_csv(tmp_path / "two" / "base" / "grades.csv")
     who = {line.split()[0] for line in lines if line.split()[1:] == [str(n) for n in grades.shape]}
     assert who == {child[0]}
+    rows = [line.split()[1:] for line in lines if line.startswith("rows ")]
+    n = len(pd.read_csv(tmp_path / "two" / "base" / "allocation.csv"))
+    assert len(rows) == 1 and rows[0][1] == str(n)
+    who = {line.split()[0] for line in lines if line.split()[1:2] == [str(n)]
+           and line.split()[0] not in ("child", "rows")}
+    assert who == {child[0], rows[0][0]}        # grades and enterprises rows, ahead
     subprocess.run([sys.executable, "-m", "optimizer.cli", "run", str(scenario), "--variant", "base",
                     "-o", str(tmp_path / "one"), "--jobs", "1", "--quiet"], check=True,
                    capture_output=True, cwd=REPO)

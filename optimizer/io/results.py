@@ -200,12 +200,20 @@ def _cells(series: pd.Series, neutral: bool, bools: tuple[str, str]) -> list[str
     return _text_cells(series, neutral)
 
 
+def as_written(frame: pd.DataFrame, sort_by: list[str]) -> pd.DataFrame:
+    """``frame`` in the row order its CSV has (sorted by ``sort_by``)."""
+    return frame.sort_values(sort_by, kind="mergesort") if len(frame) and sort_by else frame
+
+
+def allocation_as_written(result) -> pd.DataFrame:
+    """The allocation frame that :func:`write_results` writes (rows in file order)."""
+    return as_written(result.allocation, ["id"])
+
+
 def _csv(frame: pd.DataFrame, path: Path, sort_by: list[str], *,
          helper: bool = False) -> pd.DataFrame:
     """Write ``frame`` sorted by ``sort_by``; returns the frame as written (in row order)."""
-    out = frame
-    if len(out) and sort_by:
-        out = out.sort_values(sort_by, kind="mergesort")
+    out = as_written(frame, sort_by)
     path.write_bytes(csv_bytes(out, helper=helper))
     return out
 

@@ -155,10 +155,15 @@ def load_variant(name: str, path: Path, skip: tuple[str, ...] = (),
     tables = {t: pd.DataFrame() if t in skip else known[t] if known.get(t) is not None
               else read_table(path / f"{t}.csv") for t in TABLES}
     result = VariantResult(name=name, path=path, summary=read_summary(path), **tables)
-    if "id" in result.allocation.columns:
-        result.allocation = result.allocation.sort_values("id", kind="mergesort",
-                                                          ignore_index=True)
+    result.allocation = by_id(result.allocation)
     return result
+
+
+def by_id(allocation: pd.DataFrame) -> pd.DataFrame:
+    """The allocation table in the report's order (by id)."""
+    if "id" not in allocation.columns:
+        return allocation
+    return allocation.sort_values("id", kind="mergesort", ignore_index=True)
 
 
 def load_run(variant_dirs: dict[str, Path]) -> list[VariantResult]:

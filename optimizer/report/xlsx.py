@@ -156,16 +156,26 @@ def _body(frame: pd.DataFrame, first_row: int, texts: list[bool], formats: list,
                 texts, formats, note)
 
 
-def prerender_body(frame: pd.DataFrame) -> Deflated | None:
-    """The body of a ``_long_sheet`` of ``frame`` (rows under its header, in the fixed
-    formats), formatted and compressed without a workbook: the early reader's child makes
-    the grades sheet's while the run allocates (0.4 s of the workbook at 100,000 firms).
-    None when the sheet would not take it whole (no rows, more than Excel holds)."""
-    if frame.empty or len(frame) > EXCEL_MAX_ROWS - 2:
+def prerender_body(frame: pd.DataFrame, keys: list[str] | None = None,
+                   first_row: int = 1) -> Deflated | None:
+    """The body of a table written by :func:`write_table` at ``first_row - 1`` (rows
+    under its header, in the fixed formats), formatted and compressed without a
+    workbook, by whichever process has the time: the early reader's child makes the
+    grades sheet's while the run allocates, a child of the run the enterprises sheet's
+    while it writes its CSVs (0.4 s each of the workbook at 100,000 firms). None when
+    the sheet would not take it whole (no rows, more than Excel holds)."""
+    if frame.empty or len(frame) > EXCEL_MAX_ROWS - first_row - 1:
         return None
-    keys = [str(c) for c in frame.columns]
+    keys = keys or [str(c) for c in frame.columns]
     texts = [_is_text(frame.iloc[:, j]) for j in range(frame.shape[1])]
-    return deflate_body(_body(frame, 1, texts, [cell_style(t, k) for t, k in zip(texts, keys)]))
+    return deflate_body(_body(frame, first_row, texts,
+                              [cell_style(t, k) for t, k in zip(texts, keys)]))
+
+
+def enterprise_rows(results: list[VariantResult]) -> Deflated | None:
+    """The enterprises sheet's rows for ``results`` made ahead (:func:`prerender_body`)."""
+    frame, keys, _ = enterprise_wide(_variants_within_budget(results)[0])
+    return prerender_body(frame, keys, first_row=2)
 
 
 def _write_cells(ws, safe: pd.DataFrame, first_row: int, texts: list[bool], formats: list) -> None:
@@ -340,7 +350,9 @@ def _enterprise_sheet(book: _Book, results: list[VariantResult]) -> None:
         ws.write_string(0, len(keys) + 1, neutralise_formula(
             f"另有 {len(omitted)} 个方案未列出（见各方案 allocation.csv）/ {len(omitted)} more "
             f"variants not shown here, see <variant>/allocation.csv: {names}"), book.bold)
-    write_table(book, ws, frame, 1, keys=keys, freeze_cols=2, bulk=True)
+    # rows made ahead are for the first variant alone (a lone run; see pipeline.run_variant)
+    ahead = results[0].xlsx_bodies.get("enterprises") if len(results) == 1 else None
+    write_table(book, ws, frame, 1, keys=keys, freeze_cols=2, bulk=True, ahead=ahead)
 
 
 def _long_sheet(book: _Book, name: str, frame: pd.DataFrame, freeze_cols: int = 1,
