@@ -262,10 +262,10 @@ def test_a_single_run_on_two_cores_equals_one_core(tmp_path):
 LONE_SCRIPT = """
 import os, sys
 from optimizer import pipeline
-from optimizer.report import sheetdata
+from optimizer.report import sheetdata, xlsx
 from optimizer.cli import main
 
-scenario, out, log_path = sys.argv[1:4]
+scenario, out, log_path, mode = sys.argv[1:5]
 real_chunk, real_early = sheetdata.chunk_xml, pipeline._read_and_grade
 
 def log(text):
@@ -282,11 +282,18 @@ def read_and_grade(outbox, settings, sheet):
 
 def enterprise_rows(outbox, name, allocation):
     log(f"rows {os.getpid()} {len(allocation)}")
+    if mode == "rows child dies":
+        os._exit(3)
     return real_rows(outbox, name, allocation)
 
-real_rows = pipeline._enterprise_rows
+def prerender_body(frame, keys=None, first_row=1):
+    if mode == "grades sheet dies" and first_row == 1:
+        os._exit(3)                 # in the early reader's child, after grades.csv
+    return real_prerender(frame, keys, first_row)
+
+real_rows, real_prerender = pipeline._enterprise_rows, xlsx.prerender_body
 sheetdata.chunk_xml, pipeline._read_and_grade = chunk_xml, read_and_grade
-pipeline._enterprise_rows = enterprise_rows
+pipeline._enterprise_rows, xlsx.prerender_body = enterprise_rows, prerender_body
 print(main(["run", scenario, "--variant", "base", "-o", out, "--jobs", "2", "--quiet"]))
 """
 
@@ -302,15 +309,38 @@ def xlsx_members(path: Path) -> dict[str, bytes]:
                 if n not in ("docProps/core.xml", "xl/worksheets/sheet7.xml")}
 
 
-def test_a_lone_run_gets_its_workbook_rows_made_ahead(tmp_path):
+@pytest.fixture(scope="module")
+def baseline_one_core(tmp_path_factory):
+    out = tmp_path_factory.mktemp("one") / "out"
+    subprocess.run([sys.executable, "-m", "optimizer.cli", "run",
+                    str(REPO / "scenarios" / "baseline.toml"), "--variant", "base", "-o",
+                    str(out), "--jobs", "1", "--quiet"], check=True, capture_output=True, cwd=REPO)
+    return out
+
+
+def lone_run(tmp_path, mode: str) -> list[str]:
+    """The baseline's base run on two cores; the lines logged by LONE_SCRIPT."""
+    done = subprocess.run([sys.executable, "-c", LONE_SCRIPT, str(REPO / "scenarios" /
+                           "baseline.toml"), str(tmp_path / "two"), str(tmp_path / "log"), mode],
+                          capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0 and done.stdout.split()[-1] == "0", done.stderr
+    return (tmp_path / "log").read_text().splitlines()
+
+
+@pytest.mark.parametrize("mode", ["rows child dies", "grades sheet dies"])
+def test_workbook_rows_lost_ahead_are_made_by_the_workbook(tmp_path, baseline_one_core, mode):
+    """If a child making workbook rows ahead dies, the workbook formats them itself."""
+    lone_run(tmp_path, mode)
+    assert csv_bytes(baseline_one_core) == csv_bytes(tmp_path / "two")
+    assert xlsx_members(baseline_one_core / "report.xlsx") == \
+        xlsx_members(tmp_path / "two" / "report.xlsx")
+
+
+def test_a_lone_run_gets_its_workbook_rows_made_ahead(tmp_path, baseline_one_core):
     """A lone run on two cores: the early reader's child formats the grades rows of
     report.xlsx, another child the enterprises rows (no other process does either), and
     every output is that of --jobs 1."""
-    scenario = REPO / "scenarios" / "baseline.toml"
-    done = subprocess.run([sys.executable, "-c", LONE_SCRIPT, str(scenario), str(tmp_path / "two"),
-                           str(tmp_path / "log")], capture_output=True, text=True, cwd=REPO)
-    assert done.returncode == 0 and done.stdout.split()[-1] == "0", done.stderr
-    lines = (tmp_path / "log").read_text().splitlines()
+    lines = lone_run(tmp_path, "ok")
     child = [line.split()[1] for line in lines if line.startswith("child ")]
     assert len(child) == 1 and lines[0] == f"child {child[0]} True"
     grades = pd.read_csv(tmp_path / "two" / "base" / "grades.csv")
@@ -322,11 +352,8 @@ def test_a_lone_run_gets_its_workbook_rows_made_ahead(tmp_path):
     who = {line.split()[0] for line in lines if line.split()[1:2] == [str(n)]
            and line.split()[0] not in ("child", "rows")}
     assert who == {child[0], rows[0][0]}        # grades and enterprises rows, ahead
-    subprocess.run([sys.executable, "-m", "optimizer.cli", "run", str(scenario), "--variant", "base",
-                    "-o", str(tmp_path / "one"), "--jobs", "1", "--quiet"], check=True,
-                   capture_output=True, cwd=REPO)
-    assert csv_bytes(tmp_path / "one") == csv_bytes(tmp_path / "two")
-    assert xlsx_members(tmp_path / "one" / "report.xlsx") == \
+    assert csv_bytes(baseline_one_core) == csv_bytes(tmp_path / "two")
+    assert xlsx_members(baseline_one_core / "report.xlsx") == \
         xlsx_members(tmp_path / "two" / "report.xlsx")
 
 
