@@ -28,6 +28,10 @@ segment columns for interior point):
                             (1.16 GB): 10.4–10.7×; build + solve 1.42 s (14.6×)
     synthetic 100,000 × 6:  2.66 s against 36.9 s (13.9×)
     synthetic 1,000,000 × 4: 52.7 s, 2.9 GB (sifting + IPM)
+    seventh session:        --scenario on --demo-like 100,000 data, a slow day: `mujun run`
+                            3.2–3.8 s against 38.7–42.3 s direct (10.6–12.1×, 6.2–6.8
+                            CPU-s; the sixth session's code in the same hour: 4.48 s
+                            against 41.6 s, 9.3×); engine 0.89–1.2 s (35–42×)
     sixth session:          --demo-like 100,000: engine 0.71–0.72 s (38–40×), `mujun run`
                             2.81–3.22 s against 26.1–28.3 s direct (8.5–9.3×, 4.3–4.8
                             CPU-s); synthetic 100,000 × 4: 1.90 s against 24.52 s in
