@@ -460,8 +460,8 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
         # no helper beside the children making workbook rows: a third process on two
         # cores slowed both (0.3 s later at 100,000 firms)
         busy = ("early sheet", id(grades)) in _CACHE or rows is not None
-        written = write_results(result, folder, tiers=tiers, variant=run.name,
-                                helper=spare_core and not busy)
+        write_results(result, folder, tiers=tiers, variant=run.name,
+                      helper=spare_core and not busy)
         ok = True
     finally:
         finish_grades(aside, grades, folder, ok=ok)

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from optimizer.report import sheetdata
+from optimizer.report import sheetdata, zipmember
 from optimizer.report.xlsx import _Book, write_table
 
 TRICKY = ["plain", "=HYPERLINK(\"http://x\")", " lead", "trail ", "a&b<c>d", "tab\there",
@@ -142,11 +142,11 @@ def test_overlapped_writer_keeps_order_and_reraises_a_write_error():
 
     pieces = [str(i).encode() for i in range(200)]
     sink = Sink()
-    sheetdata.write_overlapped(sink, iter(pieces))
+    zipmember.write_overlapped(sink, iter(pieces))
     assert sink.got == pieces
     sink = Sink(fail_at=3)
     with pytest.raises(OSError, match="No space"):
-        sheetdata.write_overlapped(sink, iter(pieces))      # no deadlock on a full queue
+        zipmember.write_overlapped(sink, iter(pieces))      # no deadlock on a full queue
     assert sink.got == pieces[:3]
 
 
@@ -182,15 +182,15 @@ def test_spliced_sheets_are_deflated_by_isal(tmp_path):
     isal_zlib = pytest.importorskip("isal.isal_zlib")
     info, xml = spliced_sheet(tmp_path / "fast.xlsx")
     assert info.compress_type == zipfile.ZIP_DEFLATED
-    assert info.compress_size == deflated(isal_zlib, sheetdata.ISAL_LEVEL, xml)
-    assert info.compress_size < deflated(zlib, sheetdata.COMPRESS_LEVEL, xml)
+    assert info.compress_size == deflated(isal_zlib, zipmember.ISAL_LEVEL, xml)
+    assert info.compress_size < deflated(zlib, zipmember.COMPRESS_LEVEL, xml)
 
 
 def test_without_isal_zlib_deflates_at_the_fast_level(tmp_path, monkeypatch):
     # a ZipInfo handed to ZipFile.open keeps zlib's default level unless it carries its own
     monkeypatch.setitem(sys.modules, "isal", None)          # import isal fails
     info, xml = spliced_sheet(tmp_path / "zlib.xlsx")
-    fast, default = deflated(zlib, sheetdata.COMPRESS_LEVEL, xml), deflated(zlib, 6, xml)
+    fast, default = deflated(zlib, zipmember.COMPRESS_LEVEL, xml), deflated(zlib, 6, xml)
     assert fast > default * 1.05
     assert info.compress_size == fast
 
@@ -200,13 +200,13 @@ def test_fast_deflate_leaves_a_started_or_stored_member_alone(tmp_path):
     with zipfile.ZipFile(tmp_path / "a.zip", "w", zipfile.ZIP_DEFLATED) as z:
         with z.open("started.xml", "w") as out:
             out.write(b"<a/>" * 100)
-            assert not sheetdata.fast_deflate(out)
+            assert not zipmember.fast_deflate(out)
             out.write(b"<b/>" * 100)
         with z.open(zipfile.ZipInfo("stored.xml"), "w") as out:     # ZIP_STORED
-            assert not sheetdata.fast_deflate(out)
+            assert not zipmember.fast_deflate(out)
             out.write(b"<c/>")
         with z.open("fresh.xml", "w") as out:
-            assert sheetdata.fast_deflate(out)
+            assert zipmember.fast_deflate(out)
             out.write(b"<d/>" * 100)
     with zipfile.ZipFile(tmp_path / "a.zip") as z:
         assert z.testzip() is None

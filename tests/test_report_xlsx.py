@@ -156,13 +156,13 @@ def test_a_grades_body_made_ahead_gives_the_same_workbook(fake_run, tmp_path, mo
     inflated and written through zipfile."""
     import sys
 
-    from optimizer.report import sheetdata
+    from optimizer.report import sheetdata, zipmember
     from optimizer.report.results import first_table
     from optimizer.report.xlsx import prerender_body, render_xlsx
 
     dirs, manifest, comparison, load_run = fake_run
-    deflated, real_deflate = [], sheetdata.fast_deflate
-    monkeypatch.setattr(sheetdata, "fast_deflate", lambda out: deflated.append(1)
+    deflated, real_deflate = [], zipmember.fast_deflate
+    monkeypatch.setattr(zipmember, "fast_deflate", lambda out: deflated.append(1)
                         or real_deflate(out))
     render_xlsx(tmp_path / "plain.xlsx", load_run(dirs), manifest, comparison)
     members_deflated = len(deflated)
@@ -175,7 +175,7 @@ def test_a_grades_body_made_ahead_gives_the_same_workbook(fake_run, tmp_path, mo
     results[0].xlsx_bodies = {"grades": made if how != "asked for" else
                               lambda: asked.append(len(shapes)) or made}
     if how == "zipfile changed":
-        monkeypatch.setattr(sheetdata, "_ZLIB_PROBE", object())    # not the compressor found
+        monkeypatch.setattr(zipmember, "_ZLIB_PROBE", object())    # not the compressor found
     shapes, real = [], sheetdata.chunk_xml
     monkeypatch.setattr(sheetdata, "chunk_xml",
                         lambda body, start: shapes.append((body.n_rows, body.n_cols))
