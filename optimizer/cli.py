@@ -156,7 +156,7 @@ def grade(scenario, out_dir, force):
 @quiet_option
 def run(scenario, out_dir, solver, jobs, variants, executor, scheduler, write_model, force, quiet):
     """Grade, check 四至 and allocate: one sub-folder per variant plus comparison and reports."""
-    from optimizer import pipeline
+    from optimizer import early, pipeline
     from optimizer.errors import ScenarioError
     from optimizer.runner import read_ahead
     from optimizer.scenario import load_scenario
@@ -179,7 +179,7 @@ def run(scenario, out_dir, solver, jobs, variants, executor, scheduler, write_mo
                                  n_jobs=jobs, executor=executor, scheduler=scheduler, quiet=quiet,
                                  force=force)
     finally:
-        pipeline.end_early()
+        early.end_early()
     if write_model is not None:
         _export_model(sf, summaries[0]["variant"], solver, write_model)
     from optimizer.pipeline import load_inputs

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimizer import early
 from optimizer.errors import InfeasibleError, InputError, ScenarioError, SolverError
 from optimizer.policy import AllocationConfig, ProjectPolicy
 from optimizer.scenario import Scenario, ScenarioRun, resolve_cap, tier_overrides
@@ -52,71 +53,9 @@ def _enterprises(stamp, sheet, layer, zone_optional):
     return _READ[key]
 
 
-def _enterprises_key(settings: Scenario) -> tuple:
+def enterprises_key(settings: Scenario) -> tuple:
     s = settings.scenario
     return (_stamp(s.enterprises), s.enterprises_sheet, s.enterprises_layer, bool(s.zones))
-
-
-_EARLY = None      # optimizer.io.child.Inbox of the early reader, while one runs
-_EARLY_SHEET = False    # ... asked to make the grades sheet too
-
-
-def read_early(settings: Scenario, *, sheet: bool = False) -> bool:
-    """Start reading and grading the enterprises of ``settings`` in a forked child.
-
-    For a run with a spare core: the child reads the enterprise table, grades it and
-    formats grades.csv while this process goes on importing the solver, geometry and
-    report modules, reading the zones, checking the 四至 and reading the enterprise
-    table too (reading it here costs less time than waiting for its transfer: 0.07–0.1 s
-    at 100,000 firms). The child sends each firm's grade and score first (what the
-    allocation needs, :func:`grade_for_allocation`), then the grades table. With
-    ``sheet`` (a lone run, whose report shows these grades) it also makes the grades
-    sheet of report.xlsx, formatted and compressed (:func:`grades_sheet`), while this
-    process allocates. What the child sends is taken where the pipeline would compute
-    it (:func:`grade_for_allocation`, :func:`grade`, :func:`grades_csv`,
-    :func:`grades_sheet`); whatever it does not send (it failed, or the grades depend on
-    zones found from parcels) is computed here as usual, so input errors are raised
-    here. False when forking is unsafe (threads) or a reader already runs.
-    """
-    global _EARLY, _EARLY_SHEET
-    from optimizer.io.child import can_fork, fork_messages
-
-    if _EARLY is not None or not can_fork():
-        return False
-    _EARLY = fork_messages(_read_and_grade, settings, sheet)
-    _EARLY_SHEET = sheet
-    return True
-
-
-def end_early() -> None:
-    """Stop the child of :func:`read_early` and that of :func:`enterprise_rows_aside`
-    (if any) and forget what they sent."""
-    global _EARLY, _ROWS
-    for inbox in (_EARLY, _ROWS):
-        if inbox is not None:
-            inbox.close(kill=True)
-    _EARLY = _ROWS = None
-
-
-def _read_and_grade(outbox, settings: Scenario, sheet: bool) -> None:
-    """In the child of :func:`read_early`."""
-    from optimizer.evaluation import grade_enterprises
-
-    key = _enterprises_key(settings)
-    enterprises = read_enterprises(Path(key[0][0]), sheet=key[1], layer=key[2],
-                                   zone_optional=key[3])
-    if "zone_id" not in enterprises.columns or (enterprises["zone_id"] == "").any():
-        return                          # zones found from parcels first (四至)
-    grades = grade_enterprises(enterprises, load_model(_stamp(settings.scenario.model)))
-    outbox.send("marks", _grade_key(settings), grades[["id", "grade", "score"]])
-    outbox.send("graded", _grade_key(settings), grades)
-    outbox.send("csv", _grade_key(settings), grades_csv(grades))
-    if sheet:
-        from optimizer.report.results import as_read_back
-        from optimizer.report.xlsx import prerender_body
-
-        back = as_read_back(grades, **grades_csv_options(grades))
-        outbox.send("sheet", _grade_key(settings), None if back is None else prerender_body(back))
 
 
 @functools.lru_cache(maxsize=8)
@@ -150,7 +89,7 @@ def load_inputs(settings: Scenario) -> Inputs:
     """Read and validate every input a run names (cached)."""
     s = settings.scenario
     zones = _zones(_stamp(s.zones), s.zones_layer, s.crs) if s.zones else None
-    enterprises = _enterprises(*_enterprises_key(settings))
+    enterprises = _enterprises(*enterprises_key(settings))
     projects = _projects(_stamp(s.projects)) if s.projects else None
     protected = _layer(_stamp(s.protected), "protected", None, s.crs) if s.protected else None
     features = _layer(_stamp(s.features), "features", None, s.crs) if s.features else None
@@ -236,7 +175,7 @@ def with_assigned_zones(enterprises: pd.DataFrame, report) -> pd.DataFrame:
     return out
 
 
-def _grade_key(settings: Scenario) -> tuple:
+def grade_key(settings: Scenario) -> tuple:
     # the enterprises are fixed by the files and the 四至 tolerance (zone assignment)
     return ("grade", _files_key(settings), settings.boundaries.tolerance_m)
 
@@ -246,24 +185,20 @@ def grade_for_allocation(settings: Scenario, enterprises: pd.DataFrame):
     allocation needs as soon as it is known. None for the grades table while the early
     reader's child has sent only each firm's grade and score (it sends the table next;
     :func:`grade` takes it): 0.1 s sooner at 100,000 firms than the whole table."""
-    key = _grade_key(settings)
-    if key not in _CACHE and _EARLY is not None:
-        marks = _EARLY.take("marks", key, meanwhile=_import_report_writers)
+    key = grade_key(settings)
+    if key not in _CACHE and early.running():
+        marks = early.take("marks", key, meanwhile=early.import_report_writers)
         if marks is not None:
             graded = _with_grades(enterprises, marks)
             _CACHE[("marks", key)] = graded         # grade() gives this frame too
-            return load_model(_stamp(settings.scenario.model)), graded, None
+            return model_of(settings), graded, None
     model, grades, graded = grade(settings, enterprises)
     return model, graded, grades
 
 
-def _import_report_writers() -> None:
-    """While this process waits for the early reader's child: the report writers (and
-    XlsxWriter, Jinja2) are needed at the end of the run anyway (0.06 s)."""
-    import importlib
-
-    for module in ("optimizer.report.html", "optimizer.report.xlsx"):
-        importlib.import_module(module)
+def model_of(settings: Scenario):
+    """The evaluation model the run names (cached by file stamp)."""
+    return load_model(_stamp(settings.scenario.model))
 
 
 def grade(settings: Scenario, enterprises: pd.DataFrame):
@@ -272,19 +207,17 @@ def grade(settings: Scenario, enterprises: pd.DataFrame):
 
     def compute():
         model = load_model(_stamp(settings.scenario.model))
-        key = _grade_key(settings)
-        grades = None
-        if _EARLY is not None:
-            grades = _EARLY.take("graded", key)
-            if grades is not None:          # its grades.csv (and sheet) follow
-                _CACHE[("early csv", id(grades))] = (grades, key)
-                if _EARLY_SHEET:
-                    _CACHE[("early sheet", id(grades))] = (grades, key)
+        key = grade_key(settings)
+        grades = early.take("graded", key)
+        if grades is not None:              # its grades.csv (and sheet) follow
+            _CACHE[("early csv", id(grades))] = (grades, key)
+            if early.sheet_asked():
+                _CACHE[("early sheet", id(grades))] = (grades, key)
         if grades is None:
             grades = grade_enterprises(enterprises, model)
         graded = _CACHE.pop(("marks", key), None)     # the same grades and scores
         return model, grades, _with_grades(enterprises, grades) if graded is None else graded
-    return _cached(_grade_key(settings), compute)
+    return _cached(grade_key(settings), compute)
 
 
 def _with_grades(enterprises: pd.DataFrame, grades: pd.DataFrame) -> pd.DataFrame:
@@ -345,9 +278,9 @@ def grades_csv(grades: pd.DataFrame) -> bytes:
     key = ("grades_csv", id(grades))
     if key in _CACHE and _CACHE[key][0] is not grades:   # an id reused by a new frame
         del _CACHE[key]
-    early = _CACHE.pop(("early csv", id(grades)), None)
-    if key not in _CACHE and early is not None and early[0] is grades and _EARLY is not None:
-        text = _EARLY.take("csv", early[1])
+    sent = _CACHE.pop(("early csv", id(grades)), None)
+    if key not in _CACHE and sent is not None and sent[0] is grades and early.running():
+        text = early.take("csv", sent[1])
         if text is not None:
             _CACHE[key] = (grades, text)
     return _cached(key, lambda: (grades, compute()))[1]
@@ -356,14 +289,11 @@ def grades_csv(grades: pd.DataFrame) -> bytes:
 def grades_sheet(grades: pd.DataFrame):
     """A callable giving the report.xlsx body of these very grades as the report reads
     them back (a ``sheetdata.Deflated``, or None), made by the early reader's child
-    (:func:`read_early` with ``sheet``); None when no child makes it. The workbook calls
+    (``early.read_early`` with ``sheet``); None when no child makes it. The workbook calls
     it when its splice reaches the grades sheet (in the workbook's own forked process,
-    after the enterprises sheet), before :func:`end_early`: nobody waits for the child."""
-    early = _CACHE.pop(("early sheet", id(grades)), None)
-    if early is None or early[0] is not grades or _EARLY is None:
-        return None
-    inbox, key = _EARLY, early[1]
-    return lambda: inbox.take("sheet", key) if inbox is _EARLY else None
+    after the enterprises sheet), before ``early.end_early``: nobody waits for the child."""
+    sent = _CACHE.pop(("early sheet", id(grades)), None)
+    return early.later("sheet", sent[1]) if sent is not None and sent[0] is grades else None
 
 
 def write_grades(grades: pd.DataFrame, folder: Path) -> None:
@@ -389,7 +319,7 @@ def prepare(settings: Scenario):
 
 def warm(settings: Scenario) -> None:
     """Do the shared, cached work of a run (read, 四至, grade, grades.csv) ahead of time
-    (taking what :func:`read_early`'s child sent, when one runs)."""
+    (taking what the early reader's child sent, when one runs: :mod:`optimizer.early`)."""
     _, _, enterprises = prepare(settings)
     grades_csv(grade(settings, enterprises)[1])
 
@@ -427,7 +357,7 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
     written beside the allocation (:func:`write_grades_aside`) and a helper formats
     half of allocation.csv (``write_results(helper=True)``), or, when the allocation
     is kept for the report, a child makes the enterprises sheet's rows meanwhile
-    (:func:`enterprise_rows_aside`; with the early reader's grades sheet, the
+    (``early.enterprise_rows_aside``; with the early reader's grades sheet, the
     summary's ``"xlsx_bodies"``). ``keep_tables`` (of
     "allocation", "grades"): the summary also holds ``"tables"``, those files as a
     reader of the folder would see them (:func:`optimizer.report.results.as_read_back`;
@@ -455,7 +385,7 @@ def run_variant(run: ScenarioRun, folder: Path, *, solver: str | None = None,
             grades = grade(settings, enterprises)[1]
         folder.mkdir(parents=True, exist_ok=True)
         back = _allocation_read_back(result) if "allocation" in keep_tables else None
-        rows = enterprise_rows_aside(run.name, back) if spare_core and back is not None \
+        rows = early.enterprise_rows_aside(run.name, back) if spare_core and back is not None \
             else None
         # no helper beside the children making workbook rows: a third process on two
         # cores slowed both (0.3 s later at 100,000 firms)
@@ -498,34 +428,6 @@ def _allocation_read_back(result):
     from optimizer.report.results import as_read_back
 
     return as_read_back(allocation_as_written(result))
-
-
-_ROWS = None    # optimizer.io.child.Inbox of the child making the enterprises sheet's rows
-
-
-def enterprise_rows_aside(name: str, allocation: pd.DataFrame):
-    """For a lone run with a spare core: fork a child that formats and compresses the
-    rows of report.xlsx's enterprises sheet (``report.xlsx.enterprise_rows``) from
-    ``allocation`` as the report reads it back, while this process writes the result
-    files; a callable giving them to the workbook when its splice gets there (see
-    :func:`grades_sheet`), or None when forking is unsafe (threads)."""
-    global _ROWS
-    from optimizer.io.child import can_fork, fork_messages
-
-    if _ROWS is not None or not can_fork():
-        return None
-    inbox = _ROWS = fork_messages(_enterprise_rows, name, allocation)
-    return lambda: inbox.take("rows", name) if inbox is _ROWS else None
-
-
-def _enterprise_rows(outbox, name: str, allocation: pd.DataFrame) -> None:
-    """In the child of :func:`enterprise_rows_aside`: the variant as the report loads it."""
-    from optimizer.report.results import VariantResult, by_id
-    from optimizer.report.xlsx import enterprise_rows
-
-    empty = pd.DataFrame()
-    result = VariantResult(name, Path(), {}, by_id(allocation), empty, empty, empty, empty, empty)
-    outbox.send("rows", name, enterprise_rows([result]))
 
 
 def solver_failure(run_name: str, result) -> SolverError:

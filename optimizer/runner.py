@@ -98,7 +98,8 @@ def _pool_context(jobs: list[Job]):
     (fresh, preloaded workers) otherwise, since forking a threaded process is unsafe."""
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         importlib.import_module("optimizer.report.results")   # the workers read results back
-        from optimizer.pipeline import end_early, warm
+        from optimizer.early import end_early
+        from optimizer.pipeline import warm
         from optimizer.scenario import load_scenario
 
         sf = load_scenario(jobs[0].scenario)
@@ -207,12 +208,12 @@ def manifest_for(sf: ScenarioFile, summaries: list[dict], *, executor: str, n_jo
 
 def read_ahead(sf: ScenarioFile, runs: list[str] | None, n_jobs: int | None,
                executor: str) -> None:
-    """Start the early reader (:func:`optimizer.pipeline.read_early`) when the runs are
+    """Start the early reader (:func:`optimizer.early.read_early`) when the runs are
     local and have a spare core (more than one job). A lone run gains too since the
     child's table arrives pickled (0.03 s to load at 100,000 firms): 0.1 s of 3.5 in
     alternating pairs, the child's grades.csv off the allocation's second core.
     The CLI calls this before importing the rest; :func:`run_scenario` again (no-op)."""
-    from optimizer.pipeline import read_early
+    from optimizer.early import read_early
 
     selected = [sf.run_named(r) for r in runs] if runs else sf.runs
     if executor == "local" and (n_jobs or default_jobs()) > 1:
@@ -224,7 +225,7 @@ def run_scenario(sf: ScenarioFile, out_dir: Path, *, runs: list[str] | None = No
                  solver: str | None = None, n_jobs: int | None = None, executor: str = "local",
                  scheduler: str | None = None, quiet: bool = False, force: bool = False) -> list[dict]:
     """Run the chosen runs into ``out_dir`` atomically; returns the job summaries."""
-    from optimizer.pipeline import end_early
+    from optimizer.early import end_early
 
     started = time.time()
     selected = [sf.run_named(r) for r in runs] if runs else sf.runs

@@ -261,12 +261,12 @@ def test_a_single_run_on_two_cores_equals_one_core(tmp_path):
 
 LONE_SCRIPT = """
 import os, sys
-from optimizer import pipeline
+from optimizer import early
 from optimizer.report import sheetdata, xlsx
 from optimizer.cli import main
 
 scenario, out, log_path, mode = sys.argv[1:5]
-real_chunk, real_early = sheetdata.chunk_xml, pipeline._read_and_grade
+real_chunk, real_early = sheetdata.chunk_xml, early._read_and_grade
 
 def log(text):
     with open(log_path, "a") as fh:
@@ -291,9 +291,9 @@ def prerender_body(frame, keys=None, first_row=1):
         os._exit(3)                 # in the early reader's child, after grades.csv
     return real_prerender(frame, keys, first_row)
 
-real_rows, real_prerender = pipeline._enterprise_rows, xlsx.prerender_body
-sheetdata.chunk_xml, pipeline._read_and_grade = chunk_xml, read_and_grade
-pipeline._enterprise_rows, xlsx.prerender_body = enterprise_rows, prerender_body
+real_rows, real_prerender = early._enterprise_rows, xlsx.prerender_body
+sheetdata.chunk_xml, early._read_and_grade = chunk_xml, read_and_grade
+early._enterprise_rows, xlsx.prerender_body = enterprise_rows, prerender_body
 print(main(["run", scenario, "--variant", "base", "-o", out, "--jobs", "2", "--quiet"]))
 """
 
@@ -361,13 +361,13 @@ EARLY_SCRIPT = """
 import os, sys
 from pathlib import Path
 import optimizer.evaluation, optimizer.validation
-from optimizer import pipeline
+from optimizer import early, pipeline
 from optimizer.cli import main
 
 mode, scenario, out = sys.argv[1], sys.argv[2], sys.argv[3]
 parent, started = os.getpid(), []
 real_read, real_grade, real_early = (pipeline.read_enterprises,
-                                     optimizer.evaluation.grade_enterprises, pipeline.read_early)
+                                     optimizer.evaluation.grade_enterprises, early.read_early)
 
 def guarded(real, step):
     def call(*args, **kwargs):
@@ -382,9 +382,10 @@ def read_early(settings, **options):
     started.append(real_early(settings, **options))
     return started[-1]
 
-pipeline.read_enterprises = guarded(real_read, "reading")
+# the run reads through pipeline, the early reader's child through validation
+pipeline.read_enterprises = optimizer.validation.read_enterprises = guarded(real_read, "reading")
 optimizer.evaluation.grade_enterprises = guarded(real_grade, "grading")
-pipeline.read_early = read_early
+early.read_early = read_early
 code = main(["run", scenario, "-o", out, "--jobs", "2", "--quiet"])
 print(code, started)
 """
