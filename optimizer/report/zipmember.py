@@ -23,8 +23,10 @@ COMPRESS_LEVEL = 1        # zlib (without isal, and the small members): 3× fast
 @dataclass(frozen=True)
 class Deflated:
     """The rows of a body formatted and compressed ahead of the workbook, by another
-    process (:func:`deflate_body`): the early reader's child does the grades sheet while
-    the run allocates. ``data`` is raw deflate ending on a byte boundary with no final
+    process (``sheetdata.deflate_body``): the early reader's child makes the grades
+    sheet's while the run allocates, another child the enterprises sheet's while the run
+    writes its CSVs (:mod:`optimizer.early`). ``data`` is raw deflate ending on a byte
+    boundary with no final
     block (a sync flush), so it is copied as it is into the sheet's zip member between
     the compressed XML before and after it; ``crc`` and ``size`` are the CRC-32 and
     length of its XML, combined into the member's."""
@@ -35,8 +37,6 @@ class Deflated:
     first_row: int
     n_rows: int
     n_cols: int
-
-
 
 
 def write_overlapped(out, pieces) -> None:
