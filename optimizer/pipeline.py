@@ -288,7 +288,7 @@ def grades_csv(grades: pd.DataFrame) -> bytes:
 
 def grades_sheet(grades: pd.DataFrame):
     """A callable giving the report.xlsx body of these very grades as the report reads
-    them back (a ``sheetdata.Deflated``, or None), made by the early reader's child
+    them back (a ``zipmember.Deflated``, or None), made by the early reader's child
     (``early.read_early`` with ``sheet``); None when no child makes it. The workbook calls
     it when its splice reaches the grades sheet (in the workbook's own forked process,
     after the enterprises sheet), before ``early.end_early``: nobody waits for the child."""

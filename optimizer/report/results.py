@@ -37,8 +37,9 @@ class VariantResult:
     grades: pd.DataFrame
     tiers: pd.DataFrame
     boundaries: pd.DataFrame
-    # table → report.xlsx body of it made ahead (a sheetdata.Deflated, or a callable
-    # giving one when the workbook needs it: the run's grades, see pipeline.grades_sheet)
+    # table → report.xlsx body of it made ahead (a zipmember.Deflated, or a callable
+    # giving one when the workbook needs it): a lone run's "grades" and "enterprises"
+    # (pipeline.grades_sheet, early.enterprise_rows_aside)
     xlsx_bodies: dict = field(default_factory=dict)
 
     @property
